@@ -1,0 +1,518 @@
+"""The pure-Python twin of ``_fastparse.pyx``: same functions, same results, byte for byte.
+
+It is the reference the Cython module is checked against, and what runs where no compiler was
+available at install time (or when ``DSMRPARSE_PURE_PYTHON=1``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import crcmod.predefined
+
+from . import _kinds as K
+from ._types import Entry, Line, Problem, Tokens
+from .errors import FramingError
+from .obis import ObisCode
+from .values import (
+    TimeContext,
+    decode_hex_text,
+    parse_integer,
+    parse_quantity,
+    parse_timestamp,
+    units_equal,
+)
+
+NAME = "python"
+
+__all__ = ["NAME", "crc16", "tokenize", "convert", "FrameScanner", "Frame", "DEFAULT_MAX_FRAME"]
+
+_crc16 = crcmod.predefined.mkPredefinedCrcFun("crc-16")  # CRC-16/ARC: poly 0x8005 reflected, init 0
+
+_HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
+_CANONICAL = re.compile(r"^\d{1,3}-\d{1,3}:\d{1,3}\.\d{1,3}\.\d{1,3}$")
+_BARE_LF = re.compile(rb"(?<!\r)\n")
+_SKIPPABLE = frozenset(b" \t\r\n\x00\xff")
+
+DEFAULT_MAX_FRAME = 8192
+
+
+def crc16(data: bytes) -> int:
+    """CRC-16/ARC of ``data`` (the DSMR telegram CRC, computed over ``/`` through ``!``)."""
+    return _crc16(data)
+
+
+# --------------------------------------------------------------------------------------------
+# tokenizer
+
+
+_obis_cache: dict[str, str | None] = {}
+
+
+def canonical_obis(code: str) -> str | None:
+    """``1-0:1.8.0*255`` -> ``1-0:1.8.0``; None when the text is no OBIS code."""
+    if _CANONICAL.match(code):
+        return code
+    cached = _obis_cache.get(code)
+    if cached is None and code not in _obis_cache:
+        try:
+            cached = str(ObisCode.parse(code))
+        except ValueError:
+            cached = None
+        if len(_obis_cache) < 4096:
+            _obis_cache[code] = cached
+    return cached
+
+
+def tokenize(data: bytes) -> Tokens:
+    """One pass over one telegram: header, object lines, CRC status, line endings.
+
+    Raises :class:`FramingError` when there is no ``/`` header at all; everything else wrong is
+    reported in ``Tokens.problems``.
+    """
+    start = data.find(b"/")
+    if start < 0:
+        raise FramingError("no '/' header found", offset=0)
+    problems: list[Problem] = []
+    if start and any(b not in _SKIPPABLE for b in data[:start]):
+        problems.append(Problem("framing", f"{start} bytes of noise before the '/' header", 1, 0))
+
+    bang = data.find(b"\n!", start)
+    if bang < 0:
+        body = data[start:]
+        end = len(data)
+        crc_text = ""
+        problems.append(
+            Problem("framing", "no '!' end line: telegram is incomplete", None, end)
+        )
+        has_end = False
+    else:
+        body = data[start : bang + 2]
+        pos = bang + 2
+        limit = min(pos + 4, len(data))
+        while pos < limit and data[pos] in _HEX_DIGITS:
+            pos += 1
+        crc_text = data[bang + 2 : pos].decode("ascii")
+        end = pos
+        has_end = True
+
+    crlf = body.count(b"\r\n")
+    lf = body.count(b"\n")
+    line_ending = "CRLF" if crlf == lf else ("LF" if crlf == 0 else "mixed")
+
+    crc_given = -1
+    crc_repaired = False
+    if line_ending == "LF":
+        computed = _crc16(body.replace(b"\n", b"\r\n"))
+    else:
+        computed = _crc16(body)
+    if not crc_text:
+        crc = "absent"
+    elif len(crc_text) < 3:
+        crc = "bad"
+        problems.append(
+            Problem("crc", f"CRC {crc_text!r} is not 3 or 4 hex digits", None, bang + 2)
+        )
+    else:
+        crc_given = int(crc_text, 16)
+        if line_ending == "mixed" and crc_given != computed:
+            repaired = _crc16(_BARE_LF.sub(b"\r\n", body))
+            if repaired == crc_given:
+                computed = repaired
+                crc_repaired = True
+        elif line_ending == "LF":
+            crc_repaired = True
+        crc = "ok" if crc_given == computed else "bad"
+        if crc == "bad":
+            problems.append(
+                Problem(
+                    "crc",
+                    f"CRC mismatch: telegram says {crc_given:04X}, computed {computed:04X}",
+                    None,
+                    bang + 2,
+                )
+            )
+    if crc != "ok":
+        crc_repaired = False
+
+    text = body.decode("latin-1")
+    lines, header = _split_lines(text, start, has_end, problems)
+    return Tokens(
+        header, lines, crc, crc_given, computed, line_ending, crc_repaired, problems, start, end
+    )
+
+
+def _split_lines(
+    text: str, base: int, has_end: bool, problems: list[Problem]
+) -> tuple[list[Line], str]:
+    raw_lines = text.split("\n")
+    if has_end:
+        raw_lines.pop()  # the "!" that ends the telegram
+    header = raw_lines[0].rstrip("\r")[1:]
+    lines: list[Line] = []
+    offset = base + len(raw_lines[0]) + 1
+    for number, raw in enumerate(raw_lines[1:], start=2):
+        line_offset = offset
+        offset += len(raw) + 1
+        line = raw.rstrip("\r")
+        if not line.strip():
+            continue
+        paren = line.find("(")
+        if paren < 0:
+            problems.append(
+                Problem("syntax", f"no '(' in object line {line[:40]!r}", number, line_offset)
+            )
+            continue
+        groups = _groups(line, paren, number, line_offset, problems)
+        if groups is None:
+            continue
+        if paren == 0 or not line[:paren].strip():
+            if not lines:
+                problems.append(
+                    Problem("syntax", "continuation line before any object", number, line_offset)
+                )
+                continue
+            last = lines[-1]
+            lines[-1] = Line(last.obis, last.groups + groups, last.line, last.offset)
+            continue
+        code = line[:paren].strip()
+        obis = canonical_obis(code)
+        if obis is None:
+            problems.append(
+                Problem("syntax", f"not an OBIS code: {code[:40]!r}", number, line_offset)
+            )
+            continue
+        lines.append(Line(obis, groups, number, line_offset))
+    return lines, header
+
+
+def _groups(
+    line: str, pos: int, number: int, offset: int, problems: list[Problem]
+) -> tuple[str, ...] | None:
+    groups = []
+    size = len(line)
+    while pos < size:
+        ch = line[pos]
+        if ch == "(":
+            close = line.find(")", pos + 1)
+            if close < 0:
+                problems.append(Problem("syntax", "unterminated '(' group", number, offset + pos))
+                return None
+            groups.append(line[pos + 1 : close])
+            pos = close + 1
+        elif ch in " \t":
+            pos += 1
+        else:
+            problems.append(
+                Problem("syntax", f"unexpected {ch!r} after a group", number, offset + pos)
+            )
+            return None
+    return tuple(groups)
+
+
+# --------------------------------------------------------------------------------------------
+# typed values
+
+PlanRow = tuple  # (kind, name, unit)
+
+
+def convert(
+    lines: list[Line], plan: Mapping[str, PlanRow], ctx: TimeContext
+) -> tuple[list[Entry], list[Problem]]:
+    """Typed entries for the object lines, following the profile's plan; COMPLEX rows and objects
+    the plan does not know are returned with ``value`` None (raw groups kept) for Python to finish.
+    """
+    entries: list[Entry] = []
+    problems: list[Problem] = []
+    for ln in lines:
+        row = plan.get(ln.obis)
+        if row is None:
+            entries.append(Entry(ln.obis, None, None, None, None, ln.groups, ln.line, ln.offset, None))
+            continue
+        kind, name, expected_unit = row[0], row[1], row[2]
+        value: Any = None
+        unit = None
+        stamp = None
+        error = None
+        try:
+            if kind == K.COMPLEX:
+                pass
+            elif kind == K.TIMESTAMPED:
+                stamp, value, unit = _timestamped(ln.groups, ctx)
+            else:
+                if len(ln.groups) != 1:
+                    raise ValueError(f"expected 1 group, found {len(ln.groups)}")
+                group = ln.groups[0]
+                if kind == K.QUANTITY:
+                    value, unit = parse_quantity(group)
+                elif kind == K.INTEGER:
+                    value, unit = parse_integer(group)
+                elif kind == K.TEXT:
+                    value = group
+                elif kind == K.HEX_TEXT:
+                    value = decode_hex_text(group)
+                elif kind == K.TIMESTAMP:
+                    value = parse_timestamp(group, ctx)
+                else:
+                    value = group
+        except ValueError as exc:
+            error = str(exc)
+            value = stamp = unit = None
+            problems.append(Problem("value", error, ln.line, ln.offset, ln.obis))
+        if unit is not None and expected_unit is not None and unit != expected_unit:
+            if not units_equal(unit, expected_unit):
+                problems.append(
+                    Problem(
+                        "value",
+                        f"unit {unit!r} where {expected_unit!r} was expected",
+                        ln.line,
+                        ln.offset,
+                        ln.obis,
+                    )
+                )
+        entries.append(Entry(ln.obis, name, value, unit, stamp, ln.groups, ln.line, ln.offset, error))
+    return entries, problems
+
+
+def _timestamped(groups: tuple[str, ...], ctx: TimeContext) -> tuple[Any, Decimal, str | None]:
+    """``(TST)(v*u)`` or ``(v*u)(TST)``: the timestamp is the group without a ``*`` or ``.``."""
+    if len(groups) != 2:
+        raise ValueError(f"expected 2 groups (time and value), found {len(groups)}")
+    first, second = groups
+    if _looks_like_time(first):
+        stamp_text, value_text = first, second
+    else:
+        stamp_text, value_text = second, first
+    value, unit = parse_quantity(value_text)
+    return parse_timestamp(stamp_text, ctx), value, unit
+
+
+def _looks_like_time(text: str) -> bool:
+    return "*" not in text and "." not in text and len(text) >= 12
+
+
+# --------------------------------------------------------------------------------------------
+# frame scanner
+
+from ._types import Frame  # noqa: E402  (kept beside its user)
+
+
+class FrameScanner:
+    """Bytes in, in chunks of any size; whole frames out.
+
+    ``feed`` returns the frames completed by the chunk: ``telegram`` (``/`` ... ``!CRC``),
+    ``encrypted`` (a length-framed DLMS ``0xDB`` frame), ``junk`` (bytes outside any frame other
+    than white space and padding) and ``damaged`` (a telegram cut off by a new header or longer
+    than ``max_frame``). Memory stays below ``max_frame`` plus the chunk being fed.
+    """
+
+    def __init__(self, max_frame: int = DEFAULT_MAX_FRAME) -> None:
+        if max_frame < 64:
+            raise ValueError("max_frame must be at least 64 bytes")
+        self.max_frame = max_frame
+        self._buf = bytearray()
+        self._base = 0  # stream offset of _buf[0]
+        self._in_frame = False  # _buf[0] is the start of a frame ("/")
+        self._scan = 0  # where to resume looking for the end inside a frame
+
+    @property
+    def offset(self) -> int:
+        """Stream offset of the next byte not yet handed out."""
+        return self._base
+
+    def feed(self, data: bytes) -> list[Frame]:
+        self._buf += data
+        out: list[Frame] = []
+        while self._step(out, final=False):
+            pass
+        return out
+
+    def flush(self) -> list[Frame]:
+        """The end of the stream: hand out whatever is left."""
+        out: list[Frame] = []
+        while self._step(out, final=True):
+            pass
+        if self._buf:
+            if self._in_frame:
+                self._emit(out, "damaged", len(self._buf), "stream ended inside a telegram")
+            else:
+                self._junk(out, len(self._buf))
+        self._in_frame = False
+        self._scan = 0
+        return out
+
+    # one step: True when it consumed something and should run again
+    def _step(self, out: list[Frame], final: bool) -> bool:
+        buf = self._buf
+        if not buf:
+            return False
+        if not self._in_frame:
+            start = _find_start(buf, 0, final)
+            if start < 0:
+                # keep a possible start at the very end (a "/" whose letters have not come yet)
+                keep = _partial_start(buf, final)
+                if len(buf) - keep > 0:
+                    self._junk(out, len(buf) - keep)
+                return False
+            if start:
+                self._junk(out, start)
+            self._in_frame = True
+            self._scan = 1
+            return True
+        if buf[0] == 0xDB:
+            return self._step_encrypted(out, final)
+        return self._step_telegram(out, final)
+
+    def _step_telegram(self, out: list[Frame], final: bool) -> bool:
+        buf = self._buf
+        pos = self._scan
+        while True:
+            nl = buf.find(b"\n", pos)
+            if nl < 0 or nl + 1 >= len(buf):
+                self._scan = max(pos, 1)
+                break
+            nxt = buf[nl + 1]
+            if nxt == 0x21:  # "!"
+                end = _crc_end(buf, nl + 2, final)
+                if end < 0:
+                    self._scan = nl
+                    break
+                self._emit(out, "telegram", end, None)
+                return True
+            if nxt == 0x2F:  # "/" at a line start: a new header cuts this telegram off
+                verdict = _is_start(buf, nl + 1, final)
+                if verdict == 0:
+                    self._scan = nl  # wait for the header letters
+                    break
+                if verdict == 1:
+                    where = self._base + nl + 1
+                    self._emit(
+                        out, "damaged", nl + 1, f"telegram cut off: a new header began at byte {where}"
+                    )
+                    return True
+            pos = nl + 1
+        if len(buf) > self.max_frame:
+            self._emit(
+                out, "damaged", len(buf), f"telegram longer than {self.max_frame} bytes dropped"
+            )
+            return True
+        return False
+
+    def _step_encrypted(self, out: list[Frame], final: bool) -> bool:
+        buf = self._buf
+        total = _dlms_length(buf)
+        if total == 0:  # not enough bytes yet to know
+            if final:
+                self._emit(out, "damaged", len(buf), "stream ended inside an encrypted frame")
+                return True
+            return False
+        if total < 0 or total > self.max_frame:
+            self._emit(out, "damaged", 1, "not a valid encrypted frame header")
+            return True
+        if len(buf) < total:
+            if final:
+                self._emit(out, "damaged", len(buf), "stream ended inside an encrypted frame")
+                return True
+            return False
+        self._emit(out, "encrypted", total, None)
+        return True
+
+    def _emit(self, out: list[Frame], kind: str, size: int, error: str | None) -> None:
+        data = bytes(self._buf[:size])
+        out.append(Frame(kind, self._base, data, error))
+        del self._buf[:size]
+        self._base += size
+        self._in_frame = False
+        self._scan = 0
+
+    def _junk(self, out: list[Frame], size: int) -> None:
+        chunk = bytes(self._buf[:size])
+        if any(b not in _SKIPPABLE for b in chunk):
+            out.append(Frame("junk", self._base, chunk, f"{size} bytes outside any telegram"))
+        del self._buf[:size]
+        self._base += size
+
+
+def _is_start(buf: bytearray, pos: int, final: bool) -> int:
+    """1: a telegram or encrypted frame starts at pos; -1: not; 0: not enough bytes to say."""
+    head = buf[pos]
+    if head == 0x2F:
+        need = pos + 4
+        if len(buf) < need:
+            return -1 if final else 0
+        return 1 if all(0x41 <= (b | 0x20) - 0x20 <= 0x5A for b in buf[pos + 1 : need]) else -1
+    if head == 0xDB:
+        if len(buf) < pos + 2:
+            return -1 if final else 0
+        return 1 if buf[pos + 1] == 0x08 else -1
+    return -1
+
+
+def _find_start(buf: bytearray, pos: int, final: bool) -> int:
+    """The first frame start at or after pos, or -1."""
+    while True:
+        slash = buf.find(b"/", pos)
+        db = buf.find(b"\xdb", pos)
+        cands = [c for c in (slash, db) if c >= 0]
+        if not cands:
+            return -1
+        cand = min(cands)
+        verdict = _is_start(buf, cand, final)
+        if verdict == 1:
+            return cand
+        if verdict == 0:
+            return -1
+        pos = cand + 1
+
+
+def _partial_start(buf: bytearray, final: bool) -> int:
+    """How many bytes at the end of buf could still become a frame start."""
+    if final:
+        return 0
+    for back in range(min(3, len(buf)), 0, -1):
+        pos = len(buf) - back
+        if _is_start(buf, pos, False) == 0:
+            return back
+    return 0
+
+
+def _crc_end(buf: bytearray, pos: int, final: bool) -> int:
+    """End of the CRC that starts at pos (0 to 4 hex digits), -1 if more bytes are needed."""
+    size = len(buf)
+    for i in range(4):
+        if pos + i >= size:
+            return pos + i if final else -1
+        if buf[pos + i] not in _HEX_DIGITS:
+            return _line_end(buf, pos + i)
+    return _line_end(buf, pos + 4)
+
+
+def _line_end(buf: bytearray, pos: int) -> int:
+    """Take the CR LF (or LF) right after the CRC into the frame when it is there."""
+    if buf[pos : pos + 2] == b"\r\n":
+        return pos + 2
+    if buf[pos : pos + 1] == b"\n":
+        return pos + 1
+    return pos
+
+
+def _dlms_length(buf: bytearray) -> int:
+    """Whole length of a general-global-cipher frame at buf[0], 0 if unknown yet, -1 if invalid."""
+    # 0xDB, systitle length (8), systitle, then a BER length of what follows
+    if len(buf) < 11:
+        return 0
+    if buf[1] != 0x08:
+        return -1
+    first = buf[10]
+    if first < 0x80:
+        return 11 + first
+    width = first & 0x7F
+    if width not in (1, 2):
+        return -1
+    if len(buf) < 11 + width:
+        return 0
+    length = int.from_bytes(buf[11 : 11 + width], "big")
+    return 11 + width + length

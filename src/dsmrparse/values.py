@@ -1,0 +1,171 @@
+"""Typed values: quantities, timestamps with the DST flag, hex text, sentinels.
+
+Both parser twins use these functions for everything off their fast path, so the rules for odd
+input (and the wording of every value error) live in one place.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone, tzinfo
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+__all__ = [
+    "TimeContext",
+    "time_context",
+    "parse_timestamp",
+    "parse_quantity",
+    "parse_integer",
+    "decode_hex_text",
+    "SENTINEL_TIMESTAMPS",
+    "units_equal",
+]
+
+# Dates meters write where there is no real date: unused MBus channels, empty peak history rows.
+SENTINEL_TIMESTAMPS = frozenset({"632525252525", "000101000000", "700101010000", "000000000000"})
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_HEX = re.compile(r"^(?:[0-9A-Fa-f]{2})+$")
+
+
+class TimeContext:
+    """How a profile turns meter time into aware datetimes.
+
+    A ``W`` flag means the zone's standard offset, ``S`` one hour more; the repeated October hour
+    and the March gap are therefore right whatever the wall clock says. Timestamps without a flag
+    fall back to the zone's own rules.
+    """
+
+    __slots__ = ("zone_name", "zone", "winter", "summer")
+
+    def __init__(self, zone_name: str) -> None:
+        self.zone_name = zone_name
+        self.zone = ZoneInfo(zone_name)
+        standard = _standard_offset(self.zone)
+        self.winter: tzinfo = timezone(standard)
+        self.summer: tzinfo = timezone(standard + timedelta(hours=1))
+
+    def localize(self, naive: datetime) -> datetime:
+        """Aware datetime for a wall-clock time without a DST flag (fixed offset, zone rules)."""
+        offset = naive.replace(tzinfo=self.zone).utcoffset()
+        if offset is None:  # pragma: no cover - ZoneInfo always answers
+            return naive.replace(tzinfo=self.winter)
+        return naive.replace(tzinfo=self.summer if offset != self.winter.utcoffset(None) else self.winter)
+
+    def __repr__(self) -> str:
+        return f"TimeContext({self.zone_name!r})"
+
+
+@lru_cache(maxsize=None)
+def time_context(zone_name: str) -> TimeContext:
+    return TimeContext(zone_name)
+
+
+def _standard_offset(zone: ZoneInfo) -> timedelta:
+    january = datetime(2021, 1, 15, 12, tzinfo=zone).utcoffset()
+    july = datetime(2021, 7, 15, 12, tzinfo=zone).utcoffset()
+    assert january is not None and july is not None
+    return min(january, july)
+
+
+def parse_timestamp(text: str, ctx: TimeContext) -> datetime | None:
+    """``YYMMDDhhmmss[S|W]``, ``YYYYMMDDhhmmss[S|W]`` or a 12-byte hex COSEM date-time.
+
+    Sentinel dates give ``None``. Raises ``ValueError`` with a short reason otherwise.
+    """
+    text = text.strip()
+    flag = ""
+    if text[-1:] in ("S", "W", "s", "w"):
+        flag = text[-1].upper()
+        text = text[:-1]
+    if text in SENTINEL_TIMESTAMPS or text.startswith("632525252525"):
+        return None
+    if len(text) == 24 and not text.isdigit():
+        return _cosem_datetime(text, ctx)
+    if not text.isdigit() or len(text) not in (12, 14):
+        raise ValueError(f"not a timestamp: {text + flag!r}")
+    year = 2000 + int(text[0:2]) if len(text) == 12 else int(text[0:4])
+    rest = text[-10:]
+    try:
+        naive = datetime(
+            year, int(rest[0:2]), int(rest[2:4]), int(rest[4:6]), int(rest[6:8]), int(rest[8:10])
+        )
+    except ValueError as exc:
+        raise ValueError(f"not a valid date {text + flag!r}: {exc}") from None
+    if flag == "S":
+        return naive.replace(tzinfo=ctx.summer)
+    if flag == "W":
+        return naive.replace(tzinfo=ctx.winter)
+    return ctx.localize(naive)
+
+
+def _cosem_datetime(text: str, ctx: TimeContext) -> datetime | None:
+    """A COSEM date-time in hex: year(2) month day weekday hour minute second hundredths
+    deviation(2, minutes, signed) clock-status(1). 0xFF fields mean "not specified"."""
+    if not _HEX.match(text):
+        raise ValueError(f"not a timestamp: {text!r}")
+    raw = bytes.fromhex(text)
+    year = int.from_bytes(raw[0:2], "big")
+    month, day, hour, minute, second = raw[2], raw[3], raw[5], raw[6], raw[7]
+    if year in (0, 0xFFFF) or month == 0xFF or day == 0xFF:
+        return None
+    try:
+        naive = datetime(year, month, day, hour % 0xFF, minute % 0xFF, second % 0xFF)
+    except ValueError as exc:
+        raise ValueError(f"not a valid COSEM date {text!r}: {exc}") from None
+    deviation = int.from_bytes(raw[9:11], "big", signed=True)
+    status = raw[11]
+    if deviation != -0x8000:
+        # COSEM deviation is local time minus UTC... written as minutes *to add to local* (negated)
+        return naive.replace(tzinfo=timezone(timedelta(minutes=-deviation)))
+    if status != 0xFF and status & 0x80:
+        return naive.replace(tzinfo=ctx.summer)
+    return ctx.localize(naive)
+
+
+def split_unit(text: str) -> tuple[str, str | None]:
+    """``"001.5*kWh"`` -> ``("001.5", "kWh")``; no ``*`` -> no unit."""
+    number, star, unit = text.partition("*")
+    return number.strip(), (unit.strip() if star else None)
+
+
+def parse_quantity(text: str) -> tuple[Decimal, str | None]:
+    """An exact register value and the unit as written. Raises ``ValueError`` with the reason."""
+    number, unit = split_unit(text)
+    if not _NUMBER.match(number):
+        raise ValueError(f"not a number: {text!r}")
+    try:
+        return Decimal(number), unit
+    except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
+        raise ValueError(f"not a number: {text!r}") from None
+
+
+def parse_integer(text: str) -> tuple[int, str | None]:
+    number, unit = split_unit(text)
+    if not number or not (number.isdigit() or (number[0] in "+-" and number[1:].isdigit())):
+        raise ValueError(f"not an integer: {text!r}")
+    return int(number), unit
+
+
+def decode_hex_text(text: str) -> str:
+    """Hex-encoded text (``4530...`` -> ``E0...``) when it decodes to printable text; as written
+    otherwise (some meters write equipment ids in plain text or as binary serials)."""
+    if not text or not _HEX.match(text):
+        return text
+    decoded = bytes.fromhex(text)
+    try:
+        result = decoded.decode("utf-8")
+    except UnicodeDecodeError:
+        return text
+    if result.isprintable() or all(ch.isprintable() or ch in "\r\n\t" for ch in result):
+        return result
+    return text
+
+
+def units_equal(a: str | None, b: str | None) -> bool:
+    """Units compare case-insensitively (``kWh`` == ``KWH``)."""
+    if a is None or b is None:
+        return a is b
+    return a.casefold() == b.casefold()
