@@ -1,0 +1,88 @@
+"""dsmrparse: fast, exact parsing of smart-meter P1 telegrams.
+
+>>> import dsmrparse
+>>> t = dsmrparse.parse(data)                 # one telegram, "/" to "!CRC", bytes or str
+>>> t.crc, t.timestamp, t["electricity_imported_tariff_1"]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from . import _impl
+from ._types import Entry, Frame, PeakRecord, PowerFailure, Problem, Reading
+from .errors import (
+    CrcError,
+    DecryptionError,
+    DsmrError,
+    FramingError,
+    LineSyntaxError,
+    ProfileError,
+    SourceError,
+    ValueConversionError,
+)
+from .interpret import build, to_bytes
+from .obis import ObisCode
+from .profiles import Profile
+from .telegram import Header, MBusDevice, Telegram, dumps
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "parse",
+    "implementation",
+    "use_implementation",
+    "Telegram",
+    "Header",
+    "Entry",
+    "Reading",
+    "PowerFailure",
+    "PeakRecord",
+    "MBusDevice",
+    "Problem",
+    "Frame",
+    "ObisCode",
+    "Profile",
+    "dumps",
+    "DsmrError",
+    "FramingError",
+    "CrcError",
+    "LineSyntaxError",
+    "ValueConversionError",
+    "ProfileError",
+    "DecryptionError",
+    "SourceError",
+]
+
+
+def parse(
+    data: bytes | bytearray | memoryview | str,
+    profile: str | Profile | None = None,
+    *,
+    strict: bool = False,
+    mbus_channels: Mapping[str, int] | None = None,
+) -> Telegram:
+    """Parse one telegram (``/`` header to ``!CRC``) into a :class:`Telegram`.
+
+    ``profile`` names the meter family (``"dsmr5"``, ``"belgium"`` ...); by default it is detected.
+    Lenient by default: problems are collected on ``Telegram.problems``; ``strict=True`` raises the
+    first as a :class:`DsmrError`. ``mbus_channels={"gas": 2}`` pins a shortcut to a channel.
+    Only :class:`DsmrError` subclasses escape, whatever the input.
+    """
+    raw = to_bytes(data)
+    try:
+        return build(raw, profile, strict, mbus_channels)
+    except DsmrError:
+        raise
+    except Exception as exc:  # a bug of ours must still reach the caller as a DsmrError
+        raise DsmrError(f"internal error while parsing: {type(exc).__name__}: {exc}") from exc
+
+
+def implementation() -> str:
+    """``"cython"`` when the compiled fast path is in use, ``"python"`` for the pure twin."""
+    return _impl.name()
+
+
+def use_implementation(name: str) -> str:
+    """Switch between ``"cython"`` and ``"python"``; returns the previous name."""
+    return _impl.use(name)

@@ -1,0 +1,135 @@
+"""The shape of a profile table: one :class:`Field` row per OBIS object, composed, not copied."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from .. import _kinds as K
+from ..obis import ObisCode
+
+if TYPE_CHECKING:
+    from ..values import TimeContext
+
+# A converter for COMPLEX rows: (groups, time context) -> (value, unit, timestamp)
+Converter = Callable[[tuple[str, ...], "TimeContext"], tuple[Any, "str | None", Any]]
+
+MBUS_CHANNELS = (1, 2, 3, 4)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One OBIS object of a profile."""
+
+    obis: str  # "1-0:1.8.1"; "0-n:24.2.1" for every MBus channel
+    name: str  # snake_case, direction from the household's side
+    kind: int  # a constant of dsmrparse._kinds
+    unit: str | None = None  # the unit the specification expects (compared case-insensitively)
+    description: str = ""
+    peer: str | None = None  # the name dsmr_parser (ndokter) uses, for users moving over
+    converter: Converter | None = None  # for COMPLEX rows
+
+    @property
+    def kind_name(self) -> str:
+        return K.NAMES[self.kind]
+
+    @property
+    def is_mbus(self) -> bool:
+        return ObisCode.parse(self.obis).is_pattern
+
+    def codes(self) -> list[str]:
+        """The concrete codes this row stands for (one per MBus channel for ``0-n:`` rows)."""
+        code = ObisCode.parse(self.obis)
+        if not code.is_pattern:
+            return [str(code)]
+        return [str(code.with_channel(ch)) for ch in MBUS_CHANNELS]
+
+
+@dataclass(frozen=True)
+class SerialSettings:
+    baudrate: int = 115200
+    bytesize: int = 8
+    parity: str = "N"  # pyserial's PARITY_* letters
+    stopbits: int = 1
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A meter family: its rows and the facts that hold for all its meters."""
+
+    name: str  # stable id: "dsmr5", "belgium", ...
+    title: str
+    fields: tuple[Field, ...]
+    timezone: str = "Europe/Amsterdam"
+    crc_required: bool = True
+    serial: SerialSettings = SerialSettings()
+    country: str = ""
+    notes: str = ""
+    # detection facts (see profiles.detect)
+    header_prefixes: tuple[str, ...] = ()
+    version_objects: tuple[tuple[str, str], ...] = ()  # (obis, value prefix), e.g. ("1-3:0.2.8", "5")
+    fingerprint: tuple[str, ...] = ()  # OBIS codes that make this family likely
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def extend(
+        self,
+        name: str,
+        title: str,
+        add: Iterable[Field] = (),
+        remove: Iterable[str] = (),
+        **facts: Any,
+    ) -> Profile:
+        """A new profile with this one's rows, minus ``remove`` (OBIS codes), plus ``add``.
+
+        A row in ``add`` replaces the inherited row of the same OBIS code in place.
+        """
+        added = {f.obis: f for f in add}
+        dropped = set(remove)
+        rows = [added.pop(f.obis, f) for f in self.fields if f.obis not in dropped]
+        rows.extend(added.values())
+        return replace(self, name=name, title=title, fields=tuple(rows), **facts)
+
+    @cached_property
+    def plan(self) -> dict[str, tuple[int, str, str | None, Field]]:
+        """Concrete OBIS code -> (kind, name, unit, row): what the parser twins read."""
+        plan: dict[str, tuple[int, str, str | None, Field]] = {}
+        for row in self.fields:
+            for code in row.codes():
+                plan.setdefault(code, (row.kind, row.name, row.unit, row))
+        return plan
+
+    @cached_property
+    def complex_codes(self) -> frozenset[str]:
+        """Concrete codes of the COMPLEX rows, finished in Python after the twin's pass."""
+        return frozenset(code for code, row in self.plan.items() if row[0] == K.COMPLEX)
+
+    @cached_property
+    def by_name(self) -> dict[str, Field]:
+        return {row.name: row for row in self.fields}
+
+    def field(self, key: str) -> Field | None:
+        """The row for a name or an OBIS code (concrete or pattern)."""
+        if key in self.by_name:
+            return self.by_name[key]
+        row = self.plan.get(key)
+        if row is not None:
+            return row[3]
+        for f in self.fields:
+            if f.obis == key:
+                return f
+        return None
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "obis": f.obis,
+                "name": f.name,
+                "kind": f.kind_name,
+                "unit": f.unit,
+                "description": f.description,
+                "peer": f.peer,
+            }
+            for f in self.fields
+        ]

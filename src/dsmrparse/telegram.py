@@ -1,0 +1,408 @@
+"""The immutable result of parsing one telegram, and its interchange form."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from ._types import Entry, Problem, Reading, as_json_value
+
+__all__ = ["Telegram", "Header", "MBusDevice", "DEVICE_TYPES", "FORMAT"]
+
+FORMAT = "dsmrparse/1"  # the interchange form's version; bumped only on an incompatible change
+
+# EN 13757-3 device types seen on P1 MBus channels
+DEVICE_TYPES = {
+    2: "electricity",
+    3: "gas",
+    4: "heat",
+    6: "warm_water",
+    7: "water",
+    10: "cooling",
+    11: "cooling",
+    12: "heat",
+    13: "heat_cooling",
+    21: "hot_water",
+    22: "cold_water",
+}
+_SHORTCUTS = {
+    "gas": frozenset({3}),
+    "water": frozenset({7, 22}),
+    "heat": frozenset({4, 12, 13}),
+    "hot_water": frozenset({6, 21}),
+}
+
+
+class Header(NamedTuple):
+    """The identification line: ``/ISK5\\2M550T-1012`` -> ``ISK``, ``5``, ``\\2M550T-1012``."""
+
+    text: str
+    manufacturer: str
+    baud: str
+    identification: str
+
+    @classmethod
+    def parse(cls, text: str) -> Header:
+        return cls(text, text[0:3], text[3:4], text[4:])
+
+
+class MBusDevice(NamedTuple):
+    """What one MBus channel says: device type, identifier, last reading, valve."""
+
+    channel: int
+    device_type: int | None
+    equipment_id: str | None
+    reading: Reading | None
+    valve: int | None
+
+    @property
+    def kind(self) -> str | None:
+        return DEVICE_TYPES.get(self.device_type) if self.device_type is not None else None
+
+    @property
+    def alive(self) -> bool:
+        """False for a placeholder channel (no device type, or a sentinel reading time)."""
+        return (
+            self.device_type not in (None, 0)
+            and self.reading is not None
+            and self.reading.timestamp is not None
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        r = self.reading
+        return {
+            "channel": self.channel,
+            "device_type": self.device_type,
+            "kind": self.kind,
+            "equipment_id": self.equipment_id,
+            "timestamp": as_json_value(r.timestamp) if r else None,
+            "value": r.value if r else None,
+            "unit": r.unit if r else None,
+            "valve": self.valve,
+            "alive": self.alive,
+        }
+
+
+_MBUS_ROLES = {
+    "mbus_device_type": "device_type",
+    "mbus_equipment_id": "equipment_id",
+    "mbus_reading": "reading",
+    "mbus_valve": "valve",
+}
+
+
+class Telegram:
+    """One parsed telegram. Immutable; the raw bytes, every object and every problem are kept.
+
+    ``t[key]`` gives the value of an object by name (``"electricity_imported_tariff_1"``) or OBIS
+    code (``"1-0:1.8.1"``); ``t.entry(key)`` the whole :class:`Entry` (value, unit, raw groups,
+    line). The ``gas``, ``water`` and ``heat`` shortcuts pick the MBus device by type and live
+    timestamp, unless ``mbus_channels`` pinned them.
+    """
+
+    __slots__ = (
+        "raw",
+        "profile",
+        "profile_reason",
+        "header",
+        "crc",
+        "crc_given",
+        "crc_computed",
+        "crc_repaired",
+        "line_ending",
+        "entries",
+        "problems",
+        "pins",
+        "_index",
+        "_mbus",
+    )
+
+    raw: bytes
+    profile: str
+    profile_reason: str
+    header: Header
+    crc: str
+    crc_given: int | None
+    crc_computed: int
+    crc_repaired: bool
+    line_ending: str
+    entries: tuple[Entry, ...]
+    problems: tuple[Problem, ...]
+    pins: Mapping[str, int]
+
+    def __init__(
+        self,
+        *,
+        raw: bytes,
+        profile: str,
+        profile_reason: str,
+        header: Header,
+        crc: str,
+        crc_given: int | None,
+        crc_computed: int,
+        crc_repaired: bool,
+        line_ending: str,
+        entries: tuple[Entry, ...],
+        problems: tuple[Problem, ...],
+        pins: Mapping[str, int] | None = None,
+    ) -> None:
+        init = object.__setattr__
+        init(self, "raw", raw)
+        init(self, "profile", profile)
+        init(self, "profile_reason", profile_reason)
+        init(self, "header", header)
+        init(self, "crc", crc)
+        init(self, "crc_given", crc_given)
+        init(self, "crc_computed", crc_computed)
+        init(self, "crc_repaired", crc_repaired)
+        init(self, "line_ending", line_ending)
+        init(self, "entries", entries)
+        init(self, "problems", problems)
+        init(self, "pins", dict(pins or {}))
+        init(self, "_index", None)
+        init(self, "_mbus", None)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Telegram is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("Telegram is immutable")
+
+    # ---- lookup -------------------------------------------------------------------------
+    def _lookup(self) -> dict[str, Entry]:
+        index = self._index
+        if index is None:
+            index = {}
+            for e in self.entries:
+                index.setdefault(e.obis, e)
+                # a name repeated on MBus channels never shadows the meter's own object
+                if e.name is not None and (e.name not in index or e.obis.startswith("1-")):
+                    index.setdefault(e.name, e)
+            object.__setattr__(self, "_index", index)
+        return index
+
+    def entry(self, key: str) -> Entry:
+        """The entry for a name or OBIS code; ``KeyError`` when the telegram has none."""
+        try:
+            return self._lookup()[key]
+        except KeyError:
+            raise KeyError(f"{key!r} is not in this {self.profile} telegram") from None
+
+    def __getitem__(self, key: str) -> Any:
+        if key in _SHORTCUTS:
+            reading = self.mbus_reading(key)
+            if reading is None:
+                raise KeyError(f"no live {key} meter on the MBus")
+            return reading.value
+        return self.entry(key).value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key in self._lookup()
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def keys(self) -> list[str]:
+        """Names (or OBIS codes for objects the profile does not know), in telegram order."""
+        return [e.name or e.obis for e in self.entries]
+
+    @property
+    def timestamp(self) -> datetime | None:
+        e = self._lookup().get("0-0:1.0.0")
+        return e.value if e is not None else None
+
+    @property
+    def ok(self) -> bool:
+        """True when the CRC is not bad and no problem was found."""
+        return self.crc != "bad" and not self.problems
+
+    # ---- MBus ---------------------------------------------------------------------------
+    @property
+    def mbus(self) -> dict[int, MBusDevice]:
+        """MBus devices by channel (1 to 4), in channel order."""
+        devices = self._mbus
+        if devices is None:
+            parts: dict[int, dict[str, Any]] = {}
+            for e in self.entries:
+                role = _MBUS_ROLES.get(e.name or "")
+                if role is None:
+                    continue
+                channel = int(e.obis.split(":")[0].split("-")[1])
+                slot = parts.setdefault(channel, {})
+                if role == "reading":
+                    slot.setdefault(role, Reading(e.timestamp, e.value, e.unit))
+                else:
+                    slot.setdefault(role, e.value)
+            devices = {
+                ch: MBusDevice(
+                    ch,
+                    slot.get("device_type"),
+                    slot.get("equipment_id"),
+                    slot.get("reading"),
+                    slot.get("valve"),
+                )
+                for ch, slot in sorted(parts.items())
+            }
+            object.__setattr__(self, "_mbus", devices)
+        return devices
+
+    def mbus_device(self, kind: str) -> MBusDevice | None:
+        """The device that answers for ``kind`` (``gas``, ``water``, ``heat``, ``hot_water``).
+
+        A pinned channel wins; otherwise the live device of that type with the newest reading.
+        """
+        pinned = self.pins.get(kind)
+        devices = self.mbus
+        if pinned is not None:
+            return devices.get(pinned)
+        types = _SHORTCUTS.get(kind)
+        if types is None:
+            raise KeyError(f"unknown MBus kind {kind!r}; known: {', '.join(_SHORTCUTS)}")
+        candidates = [d for d in devices.values() if d.device_type in types and d.alive]
+        if not candidates:
+            return None
+        return max(candidates, key=lambda d: d.reading.timestamp)  # type: ignore[union-attr]
+
+    def mbus_reading(self, kind: str) -> Reading | None:
+        device = self.mbus_device(kind)
+        return device.reading if device is not None else None
+
+    @property
+    def gas(self) -> Reading | None:
+        return self.mbus_reading("gas")
+
+    @property
+    def water(self) -> Reading | None:
+        return self.mbus_reading("water")
+
+    @property
+    def heat(self) -> Reading | None:
+        return self.mbus_reading("heat")
+
+    # ---- interchange form ---------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The interchange form (README, "The interchange form"): plain JSON types except that
+        numbers are exact ``Decimal`` (``to_json`` writes them as JSON numbers digit for digit)."""
+        objects = []
+        for e in self.entries:
+            item: dict[str, Any] = {
+                "obis": e.obis,
+                "name": e.name,
+                "value": as_json_value(e.value),
+                "unit": e.unit,
+            }
+            if e.timestamp is not None:
+                item["timestamp"] = e.timestamp.isoformat()
+            item["raw"] = list(e.raw)
+            item["line"] = e.line
+            if e.error is not None:
+                item["error"] = e.error
+            objects.append(item)
+        shortcuts = {}
+        for kind in ("gas", "water", "heat"):
+            device = self.mbus_device(kind)
+            shortcuts[kind] = None if device is None else device.channel
+        stamp = self.timestamp
+        return {
+            "format": FORMAT,
+            "profile": self.profile,
+            "profile_reason": self.profile_reason,
+            "header": self.header.text,
+            "manufacturer": self.header.manufacturer,
+            "crc": {
+                "status": self.crc,
+                "given": None if self.crc_given is None else f"{self.crc_given:04X}",
+                "computed": f"{self.crc_computed:04X}",
+                "checked_as_crlf": self.crc_repaired,
+            },
+            "line_ending": self.line_ending,
+            "timestamp": stamp.isoformat() if stamp is not None else None,
+            "objects": objects,
+            "mbus": [d.to_dict() for d in self.mbus.values()],
+            "mbus_channels": shortcuts,
+            "problems": [p._asdict() for p in self.problems],
+        }
+
+    def to_json(self) -> str:
+        """The interchange form as one line of JSON; Decimals written exactly as JSON numbers."""
+        return dumps(self.to_dict())
+
+    def __repr__(self) -> str:
+        stamp = self.timestamp
+        return (
+            f"<Telegram {self.profile} {self.header.text!r} crc={self.crc} "
+            f"{stamp.isoformat() if stamp else 'no time'} objects={len(self.entries)} "
+            f"problems={len(self.problems)}>"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Telegram):
+            return NotImplemented
+        return self.raw == other.raw and self.profile == other.profile and self.pins == other.pins
+
+    def __hash__(self) -> int:
+        return hash((self.raw, self.profile))
+
+
+def _decimal_text(value: Decimal) -> str:
+    if not value.is_finite():
+        return f'"{value}"'  # JSON has no NaN or Infinity; keep the text
+    text = str(value)
+    if "E" in text or "e" in text:
+        text = format(value, "f")
+    return text
+
+
+def _write(obj: Any, out: list[str], encode_str: Any) -> None:
+    if isinstance(obj, str):
+        out.append(encode_str(obj))
+    elif obj is None:
+        out.append("null")
+    elif obj is True:
+        out.append("true")
+    elif obj is False:
+        out.append("false")
+    elif isinstance(obj, Decimal):
+        out.append(_decimal_text(obj))
+    elif isinstance(obj, (int, float)):
+        out.append(json.dumps(obj))
+    elif isinstance(obj, dict):
+        out.append("{")
+        first = True
+        for key, value in obj.items():
+            if not first:
+                out.append(",")
+            first = False
+            out.append(encode_str(str(key)))
+            out.append(":")
+            _write(value, out, encode_str)
+        out.append("}")
+    elif isinstance(obj, (list, tuple)):
+        out.append("[")
+        for i, value in enumerate(obj):
+            if i:
+                out.append(",")
+            _write(value, out, encode_str)
+        out.append("]")
+    else:
+        out.append(encode_str(as_json_value(obj) if isinstance(obj, datetime) else str(obj)))
+
+
+def dumps(obj: Any) -> str:
+    """Compact JSON in which every Decimal is written as an exact JSON number, digit for digit
+    (``Decimal("0.000")`` -> ``0.000``), which ``json.dumps`` cannot do."""
+    out: list[str] = []
+    _write(obj, out, json.encoder.encode_basestring)  # type: ignore[attr-defined]
+    return "".join(out)
