@@ -52,7 +52,28 @@ __all__ = [
     "ProfileError",
     "DecryptionError",
     "SourceError",
+    "open",
+    "iter_telegrams",
+    "decrypt",
 ]
+
+# Heavier parts load on first use so that ``import dsmrparse`` stays fast.
+_LAZY = {
+    "open": ("hardware", "open"),
+    "iter_telegrams": ("files", "iter_telegrams"),
+    "decrypt": ("crypto", "decrypt"),
+}
+
+
+def __getattr__(name: str) -> object:
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'dsmrparse' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f"{__name__}.{target[0]}"), target[1])
+    globals()[name] = value
+    return value
 
 
 def parse(
