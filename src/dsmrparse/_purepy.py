@@ -216,14 +216,16 @@ def _groups(
 # --------------------------------------------------------------------------------------------
 # typed values
 
-PlanRow = tuple  # (kind, name, unit)
+PlanRow = tuple  # (kind, name, unit, converter): see Profile.plan
 
 
 def convert(
     lines: list[Line], plan: Mapping[str, PlanRow], ctx: TimeContext
 ) -> tuple[list[Entry], list[Problem]]:
-    """Typed entries for the object lines, following the profile's plan; COMPLEX rows and objects
-    the plan does not know are returned with ``value`` None (raw groups kept) for Python to finish.
+    """Typed entries for the object lines, following the profile's plan.
+
+    COMPLEX rows call the row's converter (Python, shared by both twins); objects the plan does not
+    know are kept with ``name`` and ``value`` None and their raw groups.
     """
     entries: list[Entry] = []
     problems: list[Problem] = []
@@ -239,7 +241,7 @@ def convert(
         error = None
         try:
             if kind == K.COMPLEX:
-                pass
+                value, unit, stamp = row[3](ln.groups, ctx)
             elif kind == K.TIMESTAMPED:
                 stamp, value, unit = _timestamped(ln.groups, ctx)
             else:

@@ -1,16 +1,16 @@
 """From raw bytes to a :class:`Telegram`: tokenize, choose the profile, convert, finish.
 
-The twin in use (:mod:`dsmrparse._impl`) does the hot work; this module adds what is rare and
-structural: COMPLEX rows, the profile's CRC rule, strict mode.
+The twin in use (:mod:`dsmrparse._impl`) does the hot work; this module adds what holds for the
+whole telegram: the profile's choice and CRC rule, strict mode.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 
 from . import _impl
-from . import _kinds as K
-from ._types import Entry, Problem, Tokens
+from ._types import Problem, Tokens
 from .errors import (
     CrcError,
     DecryptionError,
@@ -22,7 +22,7 @@ from .errors import (
 )
 from .profiles import Profile, detect
 from .profiles import get as get_profile
-from .telegram import Header, Telegram
+from .telegram import Telegram
 from .values import time_context
 
 _ERRORS: dict[str, type[DsmrError]] = {
@@ -68,47 +68,15 @@ def build(
     problems = tokens.problems
     if value_problems:
         problems = problems + value_problems
-    if chosen.complex_codes:
-        problems = _finish_complex(entries, chosen, ctx, problems)
     if tokens.crc == "absent" and chosen.crc_required:
         problems = problems + [
             Problem("crc", f"no CRC, but {chosen.title} telegrams carry one", None, tokens.end)
         ]
     if strict and problems:
         raise _as_error(problems[0], tokens)
-    return Telegram(
-        raw=data,
-        profile=chosen.name,
-        profile_reason=reason,
-        header=Header.parse(tokens.header),
-        crc=tokens.crc,
-        crc_given=tokens.crc_given if tokens.crc_given >= 0 else None,
-        crc_computed=tokens.crc_computed,
-        crc_repaired=tokens.crc_repaired,
-        line_ending=tokens.line_ending,
-        entries=tuple(entries),
-        problems=tuple(problems),
-        pins=mbus_channels,
-    )
-
-
-def _finish_complex(
-    entries: list[Entry], profile: Profile, ctx: object, problems: list[Problem]
-) -> list[Problem]:
-    codes = profile.complex_codes
-    for i, e in enumerate(entries):
-        if e.obis not in codes:
-            continue
-        row = profile.plan[e.obis][3]
-        assert row.converter is not None and row.kind == K.COMPLEX
-        try:
-            value, unit, stamp = row.converter(e.raw, ctx)  # type: ignore[arg-type]
-        except ValueError as exc:
-            problems = problems + [Problem("value", str(exc), e.line, e.offset, e.obis)]
-            entries[i] = e._replace(error=str(exc))
-            continue
-        entries[i] = e._replace(value=value, unit=unit, timestamp=stamp)
-    return problems
+    if mbus_channels is not None:
+        mbus_channels = MappingProxyType(dict(mbus_channels))
+    return Telegram(data, tokens, chosen, reason, tuple(entries), tuple(problems), mbus_channels)
 
 
 def _as_error(problem: Problem, tokens: Tokens) -> DsmrError:

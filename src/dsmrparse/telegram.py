@@ -6,9 +6,13 @@ import json
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ._types import Entry, Problem, Reading, as_json_value
+from ._types import Entry, Problem, Reading, Tokens, as_json_value
+
+if TYPE_CHECKING:
+    from .profiles import Profile
 
 __all__ = ["Telegram", "Header", "MBusDevice", "DEVICE_TYPES", "FORMAT"]
 
@@ -86,6 +90,8 @@ class MBusDevice(NamedTuple):
         }
 
 
+_NO_PINS: Mapping[str, int] = MappingProxyType({})
+
 _MBUS_ROLES = {
     "mbus_device_type": "device_type",
     "mbus_equipment_id": "equipment_id",
@@ -104,72 +110,109 @@ class Telegram:
     """
 
     __slots__ = (
-        "raw",
-        "profile",
-        "profile_reason",
-        "header",
-        "crc",
-        "crc_given",
-        "crc_computed",
-        "crc_repaired",
-        "line_ending",
-        "entries",
-        "problems",
-        "pins",
+        "_raw",
+        "_tokens",
+        "_profile",
+        "_reason",
+        "_entries",
+        "_problems",
+        "_pins",
         "_index",
         "_mbus",
+        "_header",
     )
-
-    raw: bytes
-    profile: str
-    profile_reason: str
-    header: Header
-    crc: str
-    crc_given: int | None
-    crc_computed: int
-    crc_repaired: bool
-    line_ending: str
-    entries: tuple[Entry, ...]
-    problems: tuple[Problem, ...]
-    pins: Mapping[str, int]
 
     def __init__(
         self,
-        *,
         raw: bytes,
-        profile: str,
+        tokens: Tokens,
+        profile: Profile,
         profile_reason: str,
-        header: Header,
-        crc: str,
-        crc_given: int | None,
-        crc_computed: int,
-        crc_repaired: bool,
-        line_ending: str,
         entries: tuple[Entry, ...],
         problems: tuple[Problem, ...],
         pins: Mapping[str, int] | None = None,
     ) -> None:
-        init = object.__setattr__
-        init(self, "raw", raw)
-        init(self, "profile", profile)
-        init(self, "profile_reason", profile_reason)
-        init(self, "header", header)
-        init(self, "crc", crc)
-        init(self, "crc_given", crc_given)
-        init(self, "crc_computed", crc_computed)
-        init(self, "crc_repaired", crc_repaired)
-        init(self, "line_ending", line_ending)
-        init(self, "entries", entries)
-        init(self, "problems", problems)
-        init(self, "pins", dict(pins or {}))
-        init(self, "_index", None)
-        init(self, "_mbus", None)
+        # Plain slot stores: this runs once per telegram on the hot path. The public attributes
+        # are read-only properties, which is what makes a Telegram immutable.
+        self._raw = raw
+        self._tokens = tokens
+        self._profile = profile
+        self._reason = profile_reason
+        self._entries = entries
+        self._problems = problems
+        self._pins = pins if pins is not None else _NO_PINS
+        self._index: dict[str, Entry] | None = None
+        self._mbus: dict[int, MBusDevice] | None = None
+        self._header: Header | None = None
 
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("Telegram is immutable")
+    @property
+    def raw(self) -> bytes:
+        """The telegram's bytes as given to ``parse``."""
+        return self._raw
 
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError("Telegram is immutable")
+    @property
+    def profile(self) -> str:
+        """Name of the family that read it (``dsmr5``, ``belgium`` ...)."""
+        return self._profile.name
+
+    @property
+    def profile_object(self) -> Profile:
+        return self._profile
+
+    @property
+    def profile_reason(self) -> str:
+        """Why that family was chosen (a header prefix, a version object, the caller)."""
+        return self._reason
+
+    @property
+    def header(self) -> Header:
+        header = self._header
+        if header is None:
+            header = self._header = Header.parse(self._tokens.header)
+        return header
+
+    @property
+    def crc(self) -> str:
+        """``ok``, ``bad`` or ``absent``."""
+        return self._tokens.crc
+
+    @property
+    def crc_given(self) -> int | None:
+        """The CRC written after ``!``, or None when there is none."""
+        given = self._tokens.crc_given
+        return given if given >= 0 else None
+
+    @property
+    def crc_computed(self) -> int:
+        return self._tokens.crc_computed
+
+    @property
+    def crc_repaired(self) -> bool:
+        """True when the CRC only matched with the capture's LF line ends read as CRLF."""
+        return self._tokens.crc_repaired
+
+    @property
+    def line_ending(self) -> str:
+        """``CRLF``, ``LF`` or ``mixed``."""
+        return self._tokens.line_ending
+
+    @property
+    def offset(self) -> int:
+        """Offset of the ``/`` in ``raw``."""
+        return self._tokens.start
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        return self._entries
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return self._problems
+
+    @property
+    def pins(self) -> Mapping[str, int]:
+        """MBus shortcuts pinned to a channel by the caller (``{"gas": 2}``)."""
+        return self._pins
 
     # ---- lookup -------------------------------------------------------------------------
     def _lookup(self) -> dict[str, Entry]:
@@ -181,7 +224,7 @@ class Telegram:
                 # a name repeated on MBus channels never shadows the meter's own object
                 if e.name is not None and (e.name not in index or e.obis.startswith("1-")):
                     index.setdefault(e.name, e)
-            object.__setattr__(self, "_index", index)
+            self._index = index
         return index
 
     def entry(self, key: str) -> Entry:
@@ -255,7 +298,7 @@ class Telegram:
                 )
                 for ch, slot in sorted(parts.items())
             }
-            object.__setattr__(self, "_mbus", devices)
+            self._mbus = devices
         return devices
 
     def mbus_device(self, kind: str) -> MBusDevice | None:
@@ -350,10 +393,10 @@ class Telegram:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Telegram):
             return NotImplemented
-        return self.raw == other.raw and self.profile == other.profile and self.pins == other.pins
+        return self._raw == other._raw and self.profile == other.profile and self._pins == other._pins
 
     def __hash__(self) -> int:
-        return hash((self.raw, self.profile))
+        return hash((self._raw, self.profile))
 
 
 def _decimal_text(value: Decimal) -> str:

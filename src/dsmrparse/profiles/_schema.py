@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .. import _kinds as K
+from .._memo import memoized
 from ..obis import ObisCode
 
 if TYPE_CHECKING:
@@ -92,18 +93,22 @@ class Profile:
         return replace(self, name=name, title=title, fields=tuple(rows), **facts)
 
     @cached_property
-    def plan(self) -> dict[str, tuple[int, str, str | None, Field]]:
-        """Concrete OBIS code -> (kind, name, unit, row): what the parser twins read."""
-        plan: dict[str, tuple[int, str, str | None, Field]] = {}
+    def rows(self) -> dict[str, Field]:
+        """Concrete OBIS code -> its row (MBus patterns expanded to channels 1 to 4)."""
+        rows: dict[str, Field] = {}
         for row in self.fields:
             for code in row.codes():
-                plan.setdefault(code, (row.kind, row.name, row.unit, row))
-        return plan
+                rows.setdefault(code, row)
+        return rows
 
     @cached_property
-    def complex_codes(self) -> frozenset[str]:
-        """Concrete codes of the COMPLEX rows, finished in Python after the twin's pass."""
-        return frozenset(code for code, row in self.plan.items() if row[0] == K.COMPLEX)
+    def plan(self) -> dict[str, tuple[int, str, str | None, Converter | None]]:
+        """Concrete OBIS code -> (kind, name, unit, converter): what the parser twins read."""
+        converters = {id(r): memoized(r.converter) for r in self.fields if r.converter is not None}
+        return {
+            code: (r.kind, r.name, r.unit, converters.get(id(r)))
+            for code, r in self.rows.items()
+        }
 
     @cached_property
     def by_name(self) -> dict[str, Field]:
@@ -113,9 +118,9 @@ class Profile:
         """The row for a name or an OBIS code (concrete or pattern)."""
         if key in self.by_name:
             return self.by_name[key]
-        row = self.plan.get(key)
+        row = self.rows.get(key)
         if row is not None:
-            return row[3]
+            return row
         for f in self.fields:
             if f.obis == key:
                 return f
