@@ -14,10 +14,10 @@ from cpython.dict cimport PyDict_CheckExact
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.long cimport PyLong_CheckExact, PyLong_FromLongLong, PyLong_FromSsize_t
 from cpython.object cimport PyObject
-from cpython.ref cimport Py_INCREF
+from cpython.ref cimport Py_INCREF, Py_XDECREF
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE, PyTuple_New, PyTuple_SET_ITEM
 from cpython.unicode cimport PyUnicode_CheckExact, PyUnicode_DecodeLatin1
-from libc.stdint cimport uint16_t
+from libc.stdint cimport uint16_t, uint64_t
 from libc.stdlib cimport free, realloc
 from libc.string cimport memchr, memcmp, memcpy, memmove
 
@@ -127,11 +127,13 @@ cdef bint _ISHEX[256]
 cdef bint _SKIPPABLE[256]  # white space and padding between frames
 
 cdef void _init_classes():
-    cdef int i
+    # Python sets on purpose: Cython turns "c in b'...'" into a (signed) char compare
+    skippable = frozenset(b" \t\r\n\x00\xff")
+    hexdigits = frozenset(b"0123456789abcdefABCDEF")
     for i in range(256):
         _ISSPACE[i] = chr(i).isspace()
-        _ISHEX[i] = chr(i) in "0123456789abcdefABCDEF"
-        _SKIPPABLE[i] = i in b" \t\r\n\x00\xff"
+        _ISHEX[i] = i in hexdigits
+        _SKIPPABLE[i] = i in skippable
 
 _init_classes()
 
@@ -147,9 +149,10 @@ cdef inline int _hexval(Py_UCS1 c) noexcept nogil:
     return -1
 
 # --------------------------------------------------------------------------------------------
-# CRC-16/ARC, slicing-by-8: eight 256-entry tables, eight input bytes per step
+# CRC-16/ARC, slicing-by-16: sixteen 256-entry tables (8 KiB, stays in L1), sixteen input bytes
+# per step with independent lookups
 
-cdef uint16_t _T[8][256]
+cdef uint16_t _T[16][256]
 
 cdef void _init_crc_tables() noexcept:
     cdef int i, k
@@ -161,7 +164,7 @@ cdef void _init_crc_tables() noexcept:
         _T[0][i] = crc
     for i in range(256):
         crc = _T[0][i]
-        for k in range(1, 8):
+        for k in range(1, 16):
             crc = (crc >> 8) ^ _T[0][crc & 0xFF]
             _T[k][i] = crc
 
@@ -169,13 +172,15 @@ _init_crc_tables()
 
 
 cdef inline uint16_t _crc_update(uint16_t crc, const unsigned char* p, Py_ssize_t n) noexcept nogil:
-    # T[k][b] is byte b followed by k zero bytes: the 8 lookups of a block are independent
-    while n >= 8:
+    # T[k][b] is byte b followed by k zero bytes; the CRC enters through the first two bytes
+    while n >= 16:
         crc ^= <uint16_t>(p[0] | (p[1] << 8))
-        crc = (_T[7][crc & 0xFF] ^ _T[6][crc >> 8] ^ _T[5][p[2]] ^ _T[4][p[3]]
-               ^ _T[3][p[4]] ^ _T[2][p[5]] ^ _T[1][p[6]] ^ _T[0][p[7]])
-        p += 8
-        n -= 8
+        crc = (_T[15][crc & 0xFF] ^ _T[14][crc >> 8] ^ _T[13][p[2]] ^ _T[12][p[3]]
+               ^ _T[11][p[4]] ^ _T[10][p[5]] ^ _T[9][p[6]] ^ _T[8][p[7]]
+               ^ _T[7][p[8]] ^ _T[6][p[9]] ^ _T[5][p[10]] ^ _T[4][p[11]]
+               ^ _T[3][p[12]] ^ _T[2][p[13]] ^ _T[1][p[14]] ^ _T[0][p[15]])
+        p += 16
+        n -= 16
     while n > 0:
         crc = (crc >> 8) ^ _T[0][(crc ^ p[0]) & 0xFF]
         p += 1
@@ -273,6 +278,40 @@ def canonical_obis(str code):
     ):
         return code
     return _canonical_slow(code)
+
+
+# Canonical OBIS codes seen lately, by a hash of their bytes: a telegram repeats the same ~35
+# codes every second, so reusing the str objects saves an allocation and a pattern check per
+# line, and their cached str hash makes the plan lookups in convert() cheaper too. Bounded: one
+# strong reference per slot.
+cdef enum:
+    _OBIS_SLOTS = 256
+cdef PyObject* _obis_slots[_OBIS_SLOTS]
+
+
+cdef object _obis_code(const unsigned char* s, Py_ssize_t n):
+    """The canonical code for s[0:n] (stripped code text), None when it is no OBIS code."""
+    cdef uint64_t a = 0, b = 0
+    cdef size_t h
+    cdef PyObject* old
+    if n > 19 or n < 9:  # outside "1-2:3.4.5" ... "123-123:123.123.123": never canonical
+        return _canonical_slow(_text(s, 0, n))
+    # first and last 8 bytes (they overlap, and cover every byte of a code up to 16 long)
+    memcpy(&a, s, 8)
+    memcpy(&b, s + n - 8, 8)
+    h = <size_t>(((a * 0x9E3779B97F4A7C15ULL) ^ (b + <uint64_t>n)) * 0xFF51AFD7ED558CCDULL >> 56)
+    old = _obis_slots[h]
+    if old != NULL and PyUnicode_GET_LENGTH(<object>old) == n and memcmp(
+        PyUnicode_DATA(<object>old), s, n
+    ) == 0:
+        return <object>old
+    if not _is_canonical(s, n):
+        return _canonical_slow(_text(s, 0, n))
+    code = _text(s, 0, n)
+    Py_INCREF(code)
+    _obis_slots[h] = <PyObject*>code
+    Py_XDECREF(old)
+    return code
 
 
 cdef inline str _text(const unsigned char* p, Py_ssize_t a, Py_ssize_t b):
@@ -413,21 +452,19 @@ cdef object _tokenize(const unsigned char* p, Py_ssize_t n):
                                     number, seg, None,
                                 ))
                             else:
-                                prev = lines[-1]
-                                lines[-1] = dsmr_rec4(
+                                k = len(lines) - 1  # (no negative indexing: wraparound is off)
+                                prev = lines[k]
+                                lines[k] = dsmr_rec4(
                                     _Line, prev[0], prev[1] + groups, prev[2], prev[3]
                                 )
                         else:
-                            code = _text(p, a, b)
-                            if _is_canonical(p + a, b - a):
-                                obis = code
-                            else:
-                                obis = _canonical_slow(code)
+                            obis = _obis_code(p + a, b - a)
                             if obis is None:
                                 if line_problems is None:
                                     line_problems = []
                                 line_problems.append(dsmr_rec5(
-                                    _Problem, "syntax", f"not an OBIS code: {code[:40]!r}",
+                                    _Problem, "syntax",
+                                    f"not an OBIS code: {_text(p, a, min(b, a + 40))!r}",
                                     number, seg, None,
                                 ))
                             else:
@@ -508,3 +545,630 @@ cdef object _tokenize(const unsigned char* p, Py_ssize_t n):
     )
 
 
+
+# --------------------------------------------------------------------------------------------
+# typed values
+
+cdef extern from "Python.h":
+    long PyLong_AsLongAndOverflow(object o, int* overflow) except? -1
+
+# the sentinel dates of values.SENTINEL_TIMESTAMPS that a 12-digit stamp can equal
+cdef bytes _SENTINELS12 = b"".join(
+    sorted(s.encode("ascii") for s in SENTINEL_TIMESTAMPS if len(s) == 12 and s.isascii())
+)
+cdef const char* _SENTINELS = _SENTINELS12  # kept alive by the bytes object above
+cdef int _NSENTINELS = len(_SENTINELS12) // 12
+cdef const char* _SENTINEL_PREFIX = b"632525252525"  # values.parse_timestamp's startswith()
+cdef int _DAYS[13]
+_DAYS[:] = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+
+cdef inline const Py_UCS1* _ucs1(object text, Py_ssize_t* size):
+    """The characters of an exact str of the 1-byte kind, NULL for anything else."""
+    if not PyUnicode_CheckExact(text) or PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND:
+        return NULL
+    size[0] = PyUnicode_GET_LENGTH(text)
+    return <const Py_UCS1*>PyUnicode_DATA(text)
+
+
+cdef Py_ssize_t _number_end(const Py_UCS1* s, Py_ssize_t n, bint integer) noexcept nogil:
+    """Where a plain number ``[+-]?digits[.digits]`` (integer: ``[+-]?digits``, at most 18)
+    ends: at n or at the ``*`` before a unit. -1 when values.py must judge the text (white space,
+    an odd spelling, an error to word)."""
+    cdef Py_ssize_t i = 0, before, after = 0
+    if n and (s[0] == 0x2B or s[0] == 0x2D):  # + -
+        i = 1
+    before = i
+    while i < n and _isdigit(s[i]):
+        i += 1
+    before = i - before
+    if integer:
+        if before == 0 or before > 18:
+            return -1
+    elif i < n and s[i] == 0x2E:  # "."
+        i += 1
+        while i < n and _isdigit(s[i]):
+            i += 1
+            after += 1
+        if before == 0 and after == 0:
+            return -1
+    elif before == 0:
+        return -1
+    if i == n:
+        return n
+    if s[i] != 0x2A:  # "*"
+        return -1
+    # values.split_unit strips the unit: leave padded units to it
+    if i + 1 < n and (_ISSPACE[s[i + 1]] or _ISSPACE[s[n - 1]]):
+        return -1
+    return i
+
+
+cdef object _unit(object text, const Py_UCS1* s, Py_ssize_t a, Py_ssize_t n, object expected):
+    """text[a:n]; the profile's own unit object when equal (no new string, cheaper compare)."""
+    cdef Py_ssize_t m
+    cdef const Py_UCS1* e = _ucs1(expected, &m)
+    if e != NULL and m == n - a and memcmp(e, s + a, m) == 0:
+        return expected
+    return PyUnicode_Substring(text, a, n)
+
+
+cdef struct _Stamp:
+    int year, month, day, hour, minute, second
+    bint summer
+
+
+cdef int _scan_stamp(const Py_UCS1* s, Py_ssize_t n, _Stamp* st) noexcept nogil:
+    """``YYMMDDhhmmss`` + ``S``/``W``: 1 and the fields in st when valid, 0 for a sentinel date,
+    -1 for anything values.parse_timestamp must handle (or word the error for)."""
+    cdef int i
+    cdef int f[6]
+    cdef Py_UCS1 flag
+    if n != 13:
+        return -1
+    flag = s[12] | 0x20
+    if flag != 0x73 and flag != 0x77:  # s w
+        return -1
+    for i in range(12):
+        if not _isdigit(s[i]):
+            return -1
+    if memcmp(s, _SENTINEL_PREFIX, 12) == 0:
+        return 0
+    for i in range(0, _NSENTINELS * 12, 12):
+        if memcmp(s, _SENTINELS + i, 12) == 0:
+            return 0
+    for i in range(6):
+        f[i] = (s[2 * i] - 0x30) * 10 + (s[2 * i + 1] - 0x30)
+    st.year = 2000 + f[0]
+    st.month = f[1]
+    st.day = f[2]
+    st.hour = f[3]
+    st.minute = f[4]
+    st.second = f[5]
+    st.summer = flag == 0x73
+    if not 1 <= st.month <= 12 or st.day < 1 or st.hour > 23 or st.minute > 59 or st.second > 59:
+        return -1
+    if st.day > _DAYS[st.month]:
+        if not (st.month == 2 and st.day == 29 and st.year % 4 == 0
+                and (st.year % 100 != 0 or st.year % 400 == 0)):
+            return -1
+    return 1
+
+
+cdef class _Converter:
+    """One convert() call's state: the time context, its two fixed offsets fetched once, and the
+    unit of the last quantity (a second return value without a tuple)."""
+
+    cdef object ctx, summer, winter, unit
+
+    def __cinit__(self, ctx):
+        self.ctx = ctx
+        self.summer = _NOFAST
+        self.winter = _NOFAST
+
+    cdef object quantity(self, object text, object expected):
+        cdef Py_ssize_t n, end
+        cdef const Py_UCS1* s = _ucs1(text, &n)
+        if s != NULL:
+            end = _number_end(s, n, False)
+            if end >= 0:
+                if end == n:
+                    self.unit = None
+                    return _Decimal(text)
+                self.unit = _unit(text, s, end + 1, n, expected)
+                return _Decimal(PyUnicode_Substring(text, 0, end))
+        value, self.unit = _parse_quantity(text)
+        return value
+
+    cdef object integer(self, object text, object expected):
+        cdef Py_ssize_t n, end, i
+        cdef long long v = 0
+        cdef const Py_UCS1* s = _ucs1(text, &n)
+        if s != NULL:
+            end = _number_end(s, n, True)
+            if end >= 0:
+                i = 1 if s[0] == 0x2B or s[0] == 0x2D else 0
+                while i < end:
+                    v = v * 10 + (s[i] - 0x30)
+                    i += 1
+                self.unit = None if end == n else _unit(text, s, end + 1, n, expected)
+                return PyLong_FromLongLong(-v if s[0] == 0x2D else v)
+        value, self.unit = _parse_integer(text)
+        return value
+
+    cdef object timestamp(self, object text):
+        cdef Py_ssize_t n
+        cdef _Stamp st
+        cdef int verdict = -1
+        cdef const Py_UCS1* s = _ucs1(text, &n)
+        if s != NULL:
+            verdict = _scan_stamp(s, n, &st)
+        if verdict == 0:
+            return None
+        if verdict < 0:
+            return _parse_timestamp(text, self.ctx)
+        if st.summer:
+            if self.summer is _NOFAST:
+                self.summer = self.ctx.summer
+            tz = self.summer
+        else:
+            if self.winter is _NOFAST:
+                self.winter = self.ctx.winter
+            tz = self.winter
+        return datetime_new(st.year, st.month, st.day, st.hour, st.minute, st.second, 0, tz)
+
+
+cdef object _hex_text(object text):
+    """values.decode_hex_text for the common cases: plain text left as is, hex of printable ASCII
+    decoded here; anything else goes to values.py."""
+    cdef Py_ssize_t n, i
+    cdef int hi, lo, c
+    cdef bint newline = False
+    cdef const Py_UCS1* s = _ucs1(text, &n)
+    cdef Py_UCS1* out
+    if s == NULL:
+        return _decode_hex_text(text)
+    if n == 0:
+        return text
+    for i in range(n):
+        if not _ISHEX[s[i]]:
+            if s[i] != 0x0A:
+                return text  # the hex pattern cannot match
+            newline = True
+    if newline or n & 1:
+        return _decode_hex_text(text)  # a "$" before a final LF: let the regex decide
+    result = PyUnicode_New(n // 2, 127)
+    out = <Py_UCS1*>PyUnicode_DATA(result)
+    for i in range(0, n, 2):
+        hi = _hexval(s[i])
+        lo = _hexval(s[i + 1])
+        c = hi * 16 + lo
+        if c < 0x20 or c > 0x7E:
+            return _decode_hex_text(text)  # UTF-8, control characters: values.py decides
+        out[i // 2] = <Py_UCS1>c
+    return result
+
+
+cdef inline bint _looks_like_time(object text) except -1:
+    cdef Py_ssize_t n, i
+    cdef const Py_UCS1* s = _ucs1(text, &n)
+    if s == NULL:
+        return "*" not in text and "." not in text and len(text) >= 12
+    if n < 12:
+        return False
+    for i in range(n):
+        if s[i] == 0x2A or s[i] == 0x2E:
+            return False
+    return True
+
+
+cdef int _kind_code(object kind) except? -2:
+    """The kind as a C int; -1 for a kind convert() treats as raw text. Non-int kinds are
+    compared the way the pure twin compares them."""
+    cdef int overflow = 0
+    cdef long k
+    if PyLong_CheckExact(kind):
+        k = PyLong_AsLongAndOverflow(kind, &overflow)
+        if overflow or k < 0 or k > 7:
+            return -1
+        return <int>k
+    for k in (K.COMPLEX, K.TIMESTAMPED, K.QUANTITY, K.INTEGER, K.TEXT, K.HEX_TEXT, K.TIMESTAMP):
+        if kind == k:
+            return <int>k
+    return -1
+
+
+def convert(lines, plan, ctx):
+    """Typed entries for the object lines, following the profile's plan.
+
+    COMPLEX rows call the row's converter (Python, shared by both twins); objects the plan does not
+    know are kept with ``name`` and ``value`` None and their raw groups.
+    """
+    cdef list entries = []
+    cdef list problems = []
+    cdef _Converter conv = _Converter(ctx)
+    cdef bint plan_dict = PyDict_CheckExact(plan)
+    cdef PyObject* found
+    cdef int kind
+    cdef Py_ssize_t ngroups
+    cdef object obis, groups, lineno, offset, row, name, expected, value, unit, stamp, error, group
+    for ln in lines:
+        if type(ln) is _Line:
+            obis = <object>PyTuple_GET_ITEM(ln, 0)
+            groups = <object>PyTuple_GET_ITEM(ln, 1)
+            lineno = <object>PyTuple_GET_ITEM(ln, 2)
+            offset = <object>PyTuple_GET_ITEM(ln, 3)
+        else:
+            obis, groups, lineno, offset = ln.obis, ln.groups, ln.line, ln.offset
+        if plan_dict:
+            found = PyDict_GetItemWithError(plan, obis)
+            row = <object>found if found != NULL else None
+        else:
+            row = plan.get(obis)
+        if row is None:
+            entries.append(dsmr_rec9(
+                _Entry, obis, None, None, None, None, groups, lineno, offset, None
+            ))
+            continue
+        kind_obj, name, expected = row[0], row[1], row[2]
+        kind = _kind_code(kind_obj)
+        value = unit = stamp = error = None
+        try:
+            if kind == _COMPLEX:  # the row's Python converter, shared with the pure twin
+                value, unit, stamp = row[3](groups, ctx)
+            elif kind == _TIMESTAMPED:
+                ngroups = len(groups)
+                if ngroups != 2:
+                    raise ValueError(f"expected 2 groups (time and value), found {ngroups}")
+                first, second = groups
+                if _looks_like_time(first):
+                    stamp_text, value_text = first, second
+                else:
+                    stamp_text, value_text = second, first
+                value = conv.quantity(value_text, expected)
+                unit = conv.unit
+                stamp = conv.timestamp(stamp_text)
+            else:
+                ngroups = len(groups)
+                if ngroups != 1:
+                    raise ValueError(f"expected 1 group, found {ngroups}")
+                group = groups[0]
+                if kind == _QUANTITY:
+                    value = conv.quantity(group, expected)
+                    unit = conv.unit
+                elif kind == _INTEGER:
+                    value = conv.integer(group, expected)
+                    unit = conv.unit
+                elif kind == _HEX_TEXT:
+                    value = _hex_text(group)
+                elif kind == _TIMESTAMP:
+                    value = conv.timestamp(group)
+                else:  # TEXT, and anything the plan calls raw
+                    value = group
+        except ValueError as exc:
+            error = str(exc)
+            value = stamp = unit = None
+            problems.append(dsmr_rec5(_Problem, "value", error, lineno, offset, obis))
+        if unit is not None and expected is not None and unit is not expected:
+            if unit != expected and not _units_equal(unit, expected):
+                problems.append(dsmr_rec5(
+                    _Problem, "value", f"unit {unit!r} where {expected!r} was expected",
+                    lineno, offset, obis,
+                ))
+        entries.append(dsmr_rec9(
+            _Entry, obis, name, value, unit, stamp, groups, lineno, offset, error
+        ))
+    return entries, problems
+
+
+# --------------------------------------------------------------------------------------------
+# frame scanner
+#
+# The same state machine as the pure twin, step for step (junk and damage are reported at the
+# same moments, so the frames out are identical for any chunking), on a C buffer: the consumed
+# head is skipped by an index and compacted only when the buffer must grow, and the search for
+# a telegram's end resumes where the previous feed stopped.
+
+cdef class FrameScanner:
+    """Bytes in, in chunks of any size; whole frames out.
+
+    ``feed`` returns the frames completed by the chunk: ``telegram`` (``/`` ... ``!CRC``),
+    ``encrypted`` (a length-framed DLMS ``0xDB`` frame), ``junk`` (bytes outside any frame other
+    than white space and padding) and ``damaged`` (a telegram cut off by a new header or longer
+    than ``max_frame``). Memory stays below ``max_frame`` plus the chunk being fed.
+    """
+
+    cdef unsigned char* _mem
+    cdef Py_ssize_t _cap
+    cdef Py_ssize_t _head  # the buffer is _mem[_head : _head + _len]
+    cdef Py_ssize_t _len
+    cdef Py_ssize_t _base  # stream offset of the buffer's first byte
+    cdef bint _in_frame  # the buffer's first byte starts a frame
+    cdef Py_ssize_t _scan  # where to resume looking for the end inside a frame
+    cdef public Py_ssize_t max_frame
+
+    def __cinit__(self, *args, **kwargs):
+        self._mem = NULL
+        self._cap = self._head = self._len = self._base = self._scan = 0
+        self._in_frame = False
+
+    def __init__(self, Py_ssize_t max_frame=DEFAULT_MAX_FRAME):
+        if max_frame < 64:
+            raise ValueError("max_frame must be at least 64 bytes")
+        self.max_frame = max_frame
+
+    def __dealloc__(self):
+        free(self._mem)
+
+    @property
+    def offset(self):
+        """Stream offset of the next byte not yet handed out."""
+        return self._base
+
+    def feed(self, data) -> list:
+        cdef Py_buffer view
+        cdef list out = []
+        if PyBytes_CheckExact(data):
+            self._append(<const unsigned char*>PyBytes_AS_STRING(data), len(<bytes>data))
+        else:
+            PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+            try:
+                self._append(<const unsigned char*>view.buf, view.len)
+            finally:
+                PyBuffer_Release(&view)
+        while self._step(out, False):
+            pass
+        self._shrink()
+        return out
+
+    def flush(self) -> list:
+        """The end of the stream: hand out whatever is left."""
+        cdef list out = []
+        while self._step(out, True):
+            pass
+        if self._len:
+            if self._in_frame:
+                self._emit(out, "damaged", self._len, "stream ended inside a telegram")
+            else:
+                self._junk(out, self._len)
+        self._in_frame = False
+        self._scan = 0
+        self._shrink()
+        return out
+
+    # ---- buffer
+
+    cdef int _append(self, const unsigned char* data, Py_ssize_t size) except -1:
+        cdef Py_ssize_t need = self._len + size, cap
+        cdef unsigned char* mem
+        if size == 0:
+            return 0
+        if self._head + need > self._cap:
+            if self._head and need <= self._cap:
+                memmove(self._mem, self._mem + self._head, self._len)
+                self._head = 0
+            else:
+                cap = max(need, 2 * self._cap, 4096)
+                if self._head:
+                    memmove(self._mem, self._mem + self._head, self._len)
+                    self._head = 0
+                mem = <unsigned char*>realloc(self._mem, cap)
+                if mem == NULL:
+                    raise MemoryError()
+                self._mem = mem
+                self._cap = cap
+        memcpy(self._mem + self._head + self._len, data, size)
+        self._len = need
+        return 0
+
+    cdef int _shrink(self) except -1:
+        # give back the room a huge chunk needed once: keep memory near max_frame
+        cdef Py_ssize_t limit = 4 * self.max_frame + 65536, cap
+        cdef unsigned char* mem
+        if self._cap > limit and self._len <= self.max_frame:
+            if self._head:
+                memmove(self._mem, self._mem + self._head, self._len)
+                self._head = 0
+            cap = max(2 * self._len, 4096)
+            mem = <unsigned char*>realloc(self._mem, cap)
+            if mem != NULL:
+                self._mem = mem
+                self._cap = cap
+        return 0
+
+    cdef inline const unsigned char* _buf(self) noexcept:
+        return self._mem + self._head
+
+    # ---- output
+
+    cdef int _emit(self, list out, str kind, Py_ssize_t size, object error) except -1:
+        data = PyBytes_FromStringAndSize(<const char*>self._buf(), size)
+        out.append(dsmr_rec4(_Frame, kind, self._base, data, error))
+        self._consume(size)
+        self._in_frame = False
+        self._scan = 0
+        return 0
+
+    cdef int _junk(self, list out, Py_ssize_t size) except -1:
+        cdef const unsigned char* buf = self._buf()
+        cdef Py_ssize_t i
+        for i in range(size):
+            if not _SKIPPABLE[buf[i]]:
+                data = PyBytes_FromStringAndSize(<const char*>buf, size)
+                out.append(dsmr_rec4(
+                    _Frame, "junk", self._base, data, f"{size} bytes outside any telegram"
+                ))
+                break
+        self._consume(size)
+        return 0
+
+    cdef inline void _consume(self, Py_ssize_t size) noexcept:
+        self._head += size
+        self._len -= size
+        self._base += size
+        if self._len == 0:
+            self._head = 0
+
+    # ---- the state machine (see _purepy.FrameScanner)
+
+    cdef int _step(self, list out, bint final) except -1:
+        cdef Py_ssize_t start, keep
+        if not self._len:
+            return 0
+        if not self._in_frame:
+            start = self._find_start(final)
+            if start < 0:
+                # keep a possible start at the very end (a "/" whose letters have not come yet)
+                keep = self._partial_start(final)
+                if self._len - keep > 0:
+                    self._junk(out, self._len - keep)
+                return 0
+            if start:
+                self._junk(out, start)
+            self._in_frame = True
+            self._scan = 1
+            return 1
+        if self._buf()[0] == 0xDB:
+            return self._step_encrypted(out, final)
+        return self._step_telegram(out, final)
+
+    cdef int _step_telegram(self, list out, bint final) except -1:
+        cdef const unsigned char* buf = self._buf()
+        cdef const unsigned char* hit
+        cdef Py_ssize_t size = self._len, pos = self._scan, nl, end
+        cdef int verdict
+        while True:
+            hit = <const unsigned char*>memchr(buf + pos, 0x0A, size - pos) if pos < size else NULL
+            if hit == NULL or hit - buf + 1 >= size:
+                self._scan = max(pos, 1)
+                break
+            nl = hit - buf
+            if buf[nl + 1] == 0x21:  # "!"
+                end = _crc_end(buf, size, nl + 2, final)
+                if end < 0:
+                    self._scan = nl
+                    break
+                if end > self.max_frame:  # arrived whole in one chunk, still too long
+                    self._emit(
+                        out, "damaged", end, f"telegram longer than {self.max_frame} bytes dropped"
+                    )
+                else:
+                    self._emit(out, "telegram", end, None)
+                return 1
+            if buf[nl + 1] == 0x2F:  # "/" at a line start: a new header cuts this telegram off
+                verdict = _is_start(buf, size, nl + 1, final)
+                if verdict == 0:
+                    self._scan = nl  # wait for the header letters
+                    break
+                if verdict == 1:
+                    self._emit(
+                        out, "damaged", nl + 1,
+                        f"telegram cut off: a new header began at byte {self._base + nl + 1}",
+                    )
+                    return 1
+            pos = nl + 1
+        if self._len > self.max_frame:
+            self._emit(
+                out, "damaged", self._len, f"telegram longer than {self.max_frame} bytes dropped"
+            )
+            return 1
+        return 0
+
+    cdef int _step_encrypted(self, list out, bint final) except -1:
+        cdef Py_ssize_t total = _dlms_length(self._buf(), self._len)
+        if total == 0:  # not enough bytes yet to know
+            if final:
+                self._emit(out, "damaged", self._len, "stream ended inside an encrypted frame")
+                return 1
+            return 0
+        if total < 0 or total > self.max_frame:
+            self._emit(out, "damaged", 1, "not a valid encrypted frame header")
+            return 1
+        if self._len < total:
+            if final:
+                self._emit(out, "damaged", self._len, "stream ended inside an encrypted frame")
+                return 1
+            return 0
+        self._emit(out, "encrypted", total, None)
+        return 1
+
+    cdef Py_ssize_t _find_start(self, bint final) noexcept:
+        """The first frame start in the buffer, or -1 (also when one may start but is unsure)."""
+        cdef const unsigned char* buf = self._buf()
+        cdef Py_ssize_t pos, size = self._len
+        cdef int verdict
+        for pos in range(size):
+            if buf[pos] == 0x2F or buf[pos] == 0xDB:
+                verdict = _is_start(buf, size, pos, final)
+                if verdict == 1:
+                    return pos
+                if verdict == 0:
+                    return -1
+        return -1
+
+    cdef Py_ssize_t _partial_start(self, bint final) noexcept:
+        """How many bytes at the end of the buffer could still become a frame start."""
+        cdef Py_ssize_t back
+        if final:
+            return 0
+        for back in range(min(3, self._len), 0, -1):
+            if _is_start(self._buf(), self._len, self._len - back, False) == 0:
+                return back
+        return 0
+
+
+cdef inline int _is_start(const unsigned char* buf, Py_ssize_t size, Py_ssize_t pos,
+                          bint final) noexcept:
+    """1: a telegram or encrypted frame starts at pos; -1: not; 0: not enough bytes to say."""
+    cdef Py_ssize_t i
+    cdef unsigned char c
+    if buf[pos] == 0x2F:
+        if size < pos + 4:
+            return -1 if final else 0
+        for i in range(pos + 1, pos + 4):
+            c = buf[i] & 0xDF  # ASCII upper case
+            if c < 0x41 or c > 0x5A:
+                return -1
+        return 1
+    if buf[pos] == 0xDB:
+        if size < pos + 2:
+            return -1 if final else 0
+        return 1 if buf[pos + 1] == 0x08 else -1
+    return -1
+
+
+cdef Py_ssize_t _crc_end(const unsigned char* buf, Py_ssize_t size, Py_ssize_t pos,
+                         bint final) noexcept:
+    """End of the CRC that starts at pos (0 to 4 hex digits), -1 if more bytes are needed.
+
+    The frame ends with the last CRC digit, never with the line end after it, so that the frames
+    handed out do not depend on how the stream was cut into chunks.
+    """
+    cdef Py_ssize_t i
+    for i in range(4):
+        if pos + i >= size:
+            return pos + i if final else -1
+        if not _ISHEX[buf[pos + i]]:
+            return pos + i
+    return pos + 4
+
+
+cdef Py_ssize_t _dlms_length(const unsigned char* buf, Py_ssize_t size) noexcept:
+    """Whole length of a general-global-cipher frame at buf[0], 0 if unknown yet, -1 if invalid."""
+    # 0xDB, systitle length (8), systitle, then a BER length of what follows
+    cdef Py_ssize_t first, width
+    if size < 11:
+        return 0
+    if buf[1] != 0x08:
+        return -1
+    first = buf[10]
+    if first < 0x80:
+        return 11 + first
+    width = first & 0x7F
+    if width != 1 and width != 2:
+        return -1
+    if size < 11 + width:
+        return 0
+    if width == 1:
+        return 11 + 1 + buf[11]
+    return 11 + 2 + (buf[11] << 8 | buf[12])

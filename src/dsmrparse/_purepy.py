@@ -396,7 +396,10 @@ class FrameScanner:
                 if end < 0:
                     self._scan = nl
                     break
-                self._emit(out, "telegram", end, None)
+                if end > self.max_frame:  # arrived whole in one chunk, still too long
+                    self._emit(out, "damaged", end, f"telegram longer than {self.max_frame} bytes dropped")
+                else:
+                    self._emit(out, "telegram", end, None)
                 return True
             if nxt == 0x2F:  # "/" at a line start: a new header cuts this telegram off
                 verdict = _is_start(buf, nl + 1, final)
@@ -496,23 +499,18 @@ def _partial_start(buf: bytearray, final: bool) -> int:
 
 
 def _crc_end(buf: bytearray, pos: int, final: bool) -> int:
-    """End of the CRC that starts at pos (0 to 4 hex digits), -1 if more bytes are needed."""
+    """End of the CRC that starts at pos (0 to 4 hex digits), -1 if more bytes are needed.
+
+    The frame ends with the last CRC digit, never with the line end after it, so that the frames
+    handed out do not depend on how the stream was cut into chunks.
+    """
     size = len(buf)
     for i in range(4):
         if pos + i >= size:
             return pos + i if final else -1
         if buf[pos + i] not in _HEX_DIGITS:
-            return _line_end(buf, pos + i)
-    return _line_end(buf, pos + 4)
-
-
-def _line_end(buf: bytearray, pos: int) -> int:
-    """Take the CR LF (or LF) right after the CRC into the frame when it is there."""
-    if buf[pos : pos + 2] == b"\r\n":
-        return pos + 2
-    if buf[pos : pos + 1] == b"\n":
-        return pos + 1
-    return pos
+            return pos + i
+    return pos + 4
 
 
 def _dlms_length(buf: bytearray) -> int:
