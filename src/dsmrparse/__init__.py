@@ -82,17 +82,21 @@ def parse(
     *,
     strict: bool = False,
     mbus_channels: Mapping[str, int] | None = None,
+    key: bytes | str | None = None,
+    auth_key: bytes | str | None = None,
 ) -> Telegram:
     """Parse one telegram (``/`` header to ``!CRC``) into a :class:`Telegram`.
 
     ``profile`` names the meter family (``"dsmr5"``, ``"belgium"`` ...); by default it is detected.
     Lenient by default: problems are collected on ``Telegram.problems``; ``strict=True`` raises the
     first as a :class:`DsmrError`. ``mbus_channels={"gas": 2}`` pins a shortcut to a channel.
+    An encrypted DLMS frame (``0xDB ...``, Luxembourg, Austria) is opened first with ``key`` (and
+    ``auth_key`` when the meter uses one); see :func:`dsmrparse.decrypt`.
     Only :class:`DsmrError` subclasses escape, whatever the input.
     """
     raw = to_bytes(data)
     try:
-        return build(raw, profile, strict, mbus_channels)
+        return build(raw, profile, strict, mbus_channels, key, auth_key)
     except DsmrError:
         raise
     except Exception as exc:  # a bug of ours must still reach the caller as a DsmrError

@@ -6,11 +6,13 @@ whole telegram: the profile's choice and CRC rule, strict mode.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Any
 
 from . import _impl
-from ._types import Problem, Tokens
+from ._types import Entry, Line, Problem, Tokens
 from .errors import (
     CrcError,
     DecryptionError,
@@ -24,6 +26,8 @@ from .profiles import Profile, detect
 from .profiles import get as get_profile
 from .telegram import Telegram
 from .values import time_context
+
+_FLAG = re.compile(r"^(\d{12})[SWsw]$")
 
 _ERRORS: dict[str, type[DsmrError]] = {
     "framing": FramingError,
@@ -56,7 +60,11 @@ def build(
     profile: str | Profile | None = None,
     strict: bool = False,
     mbus_channels: Mapping[str, int] | None = None,
+    key: bytes | str | None = None,
+    auth_key: bytes | str | None = None,
 ) -> Telegram:
+    if data[:1] == b"\xdb":  # a DLMS general-global-cipher frame: open it first
+        data = _open_frame(data, key, auth_key)
     impl = _impl.current
     tokens: Tokens = impl.tokenize(data)
     if profile is None:
@@ -64,7 +72,10 @@ def build(
     else:
         chosen, reason = get_profile(profile), "named by the caller"
     ctx = time_context(chosen.timezone)
-    entries, value_problems = impl.convert(tokens.lines, chosen.plan, ctx)
+    if chosen.dst_flags:
+        entries, value_problems = impl.convert(tokens.lines, chosen.plan, ctx)
+    else:
+        entries, value_problems = _convert_ignoring_flags(impl, tokens.lines, chosen, ctx)
     problems = tokens.problems
     if value_problems:
         problems = problems + value_problems
@@ -77,6 +88,26 @@ def build(
     if mbus_channels is not None:
         mbus_channels = MappingProxyType(dict(mbus_channels))
     return Telegram(data, tokens, chosen, reason, tuple(entries), tuple(problems), mbus_channels)
+
+
+def _open_frame(data: bytes, key: bytes | str | None, auth_key: bytes | str | None) -> bytes:
+    if key is None:
+        raise DecryptionError("encrypted frame: a key is needed (parse(data, key=...))")
+    from .crypto import decrypt
+
+    return decrypt(data, key, auth_key)
+
+
+def _convert_ignoring_flags(
+    impl: Any, lines: list[Line], profile: Profile, ctx: object
+) -> tuple[list[Entry], list[Problem]]:
+    """For meters whose S/W flag does not follow the season: their times go by the zone's rules.
+
+    The flags are taken off the time groups for conversion; the raw groups keep them.
+    """
+    bare = [ln._replace(groups=tuple(_FLAG.sub(r"\1", g) for g in ln.groups)) for ln in lines]
+    entries, problems = impl.convert(bare, profile.plan, ctx)
+    return [e._replace(raw=ln.groups) for e, ln in zip(entries, lines)], problems
 
 
 def _as_error(problem: Problem, tokens: Tokens) -> DsmrError:

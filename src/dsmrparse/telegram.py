@@ -100,6 +100,11 @@ _MBUS_ROLES = {
 }
 
 
+def _on_mbus(obis: str) -> bool:
+    """``0-1:...`` to ``0-4:...``: an object of an MBus channel, not of the meter itself."""
+    return obis[:2] == "0-" and obis[2:4] != "0:"
+
+
 class Telegram:
     """One parsed telegram. Immutable; the raw bytes, every object and every problem are kept.
 
@@ -221,9 +226,14 @@ class Telegram:
             index = {}
             for e in self.entries:
                 index.setdefault(e.obis, e)
-                # a name repeated on MBus channels never shadows the meter's own object
-                if e.name is not None and (e.name not in index or e.obis.startswith("1-")):
-                    index.setdefault(e.name, e)
+                name = e.name
+                if name is None:
+                    continue
+                held = index.get(name)
+                # a name repeated on MBus channels never shadows the meter's own object,
+                # whichever comes first in the telegram
+                if held is None or (_on_mbus(held.obis) and not _on_mbus(e.obis)):
+                    index[name] = e
             self._index = index
         return index
 

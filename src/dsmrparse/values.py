@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cache
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -52,13 +52,14 @@ class TimeContext:
         offset = naive.replace(tzinfo=self.zone).utcoffset()
         if offset is None:  # pragma: no cover - ZoneInfo always answers
             return naive.replace(tzinfo=self.winter)
-        return naive.replace(tzinfo=self.summer if offset != self.winter.utcoffset(None) else self.winter)
+        standard = offset == self.winter.utcoffset(None)
+        return naive.replace(tzinfo=self.winter if standard else self.summer)
 
     def __repr__(self) -> str:
         return f"TimeContext({self.zone_name!r})"
 
 
-@lru_cache(maxsize=None)
+@cache
 def time_context(zone_name: str) -> TimeContext:
     return TimeContext(zone_name)
 
@@ -82,7 +83,7 @@ def parse_timestamp(text: str, ctx: TimeContext) -> datetime | None:
         text = text[:-1]
     if text in SENTINEL_TIMESTAMPS or text.startswith("632525252525"):
         return None
-    if len(text) == 24 and not text.isdigit():
+    if len(text) == 24:  # no decimal timestamp is this long: a hex COSEM date-time
         return _cosem_datetime(text, ctx)
     if not text.isdigit() or len(text) not in (12, 14):
         raise ValueError(f"not a timestamp: {text + flag!r}")
@@ -102,14 +103,20 @@ def parse_timestamp(text: str, ctx: TimeContext) -> datetime | None:
 
 
 def _cosem_datetime(text: str, ctx: TimeContext) -> datetime | None:
-    """A COSEM date-time in hex: year(2) month day weekday hour minute second hundredths
-    deviation(2, minutes, signed) clock-status(1). 0xFF fields mean "not specified"."""
+    """A COSEM date-time in hex (``07E8061C05...``): year(2) month day weekday hour minute second
+    hundredths deviation(2) clock-status(1); 0xFF fields mean "not specified".
+
+    The deviation is UTC minus local time in minutes (CET is written -60, ``FFC4``), so the UTC
+    offset is its negation; ``0x8000`` means "not specified", and then the clock status's
+    daylight-saving bit (0x80) picks summer or winter time, or the zone rules decide when the status
+    is not specified either.
+    """
     if not _HEX.match(text):
         raise ValueError(f"not a timestamp: {text!r}")
     raw = bytes.fromhex(text)
     year = int.from_bytes(raw[0:2], "big")
     month, day, hour, minute, second = raw[2], raw[3], raw[5], raw[6], raw[7]
-    if year in (0, 0xFFFF) or month == 0xFF or day == 0xFF:
+    if year in (0, 0xFFFF) or month in (0, 0xFF) or day in (0, 0xFF):
         return None
     try:
         naive = datetime(year, month, day, hour % 0xFF, minute % 0xFF, second % 0xFF)
@@ -118,10 +125,11 @@ def _cosem_datetime(text: str, ctx: TimeContext) -> datetime | None:
     deviation = int.from_bytes(raw[9:11], "big", signed=True)
     status = raw[11]
     if deviation != -0x8000:
-        # COSEM deviation is local time minus UTC... written as minutes *to add to local* (negated)
+        if not -720 <= deviation <= 720:
+            raise ValueError(f"COSEM deviation out of range in {text!r}: {deviation} minutes")
         return naive.replace(tzinfo=timezone(timedelta(minutes=-deviation)))
-    if status != 0xFF and status & 0x80:
-        return naive.replace(tzinfo=ctx.summer)
+    if status != 0xFF:
+        return naive.replace(tzinfo=ctx.summer if status & 0x80 else ctx.winter)
     return ctx.localize(naive)
 
 

@@ -1,36 +1,77 @@
 """Profile registry and detection: which table reads a telegram.
 
-A profile named by the user always wins; otherwise :func:`detect` looks at the header, the version
-objects and an OBIS fingerprint, and says why it chose.
+A profile named by the user always wins; otherwise :func:`detect` looks, in this order, at the
+header prefix, an OBIS fingerprint (objects only one family writes) and the version objects
+(``1-3:0.2.8``, ``0-0:96.1.4``), and says why it chose.
 """
 
 from __future__ import annotations
 
-from .._types import Tokens
+from .._types import Line, Tokens
 from ..errors import ProfileError
 from ._schema import Field, Profile, SerialSettings
-from .dutch import DSMR4, DSMR5
+from .austria import AUSTRIA
+from .belgium import BELGIUM, ISKRA_IE5
+from .dutch import DSMR3, DSMR4, DSMR5, WARMTELINK
+from .easymeter import Q3D
+from .hungary import HUNGARY
+from .lithuania import LITHUANIA
+from .luxembourg import LUXEMBOURG
+from .nordic import SWEDEN
+from .swiss import SWISS
 
-__all__ = ["Field", "Profile", "SerialSettings", "get", "names", "all_profiles", "detect", "DEFAULT"]
+__all__ = [
+    "Field",
+    "Profile",
+    "SerialSettings",
+    "get",
+    "names",
+    "all_profiles",
+    "register",
+    "detect",
+    "DEFAULT",
+]
 
-_REGISTRY: dict[str, Profile] = {p.name: p for p in (DSMR4, DSMR5)}
+# Registration order is the order fingerprints are tried in: the most specific first.
+_REGISTRY: dict[str, Profile] = {}
+_ALIASES: dict[str, str] = {}
 DEFAULT = DSMR5
+
+_VERSION_CODES = ("1-3:0.2.8", "0-0:96.1.4")
+_VERSION_SCAN = 6  # version objects sit at the top of a telegram
+_CACHE_LIMIT = 1024
+_BY_VERSION = object()  # cache marker: the layout alone does not decide, the version value does
+
+# (header, OBIS codes in telegram order) -> (profile, reason), or _BY_VERSION
+_decided: dict[tuple[str, tuple[str, ...]], object] = {}
+_versions: dict[tuple[str, str], tuple[Profile, str] | None] = {}
 
 
 def register(profile: Profile) -> Profile:
+    """Add (or replace) a profile; detection considers it from now on."""
     _REGISTRY[profile.name] = profile
+    for alias in profile.aliases:
+        _ALIASES[alias.lower()] = profile.name
+    _decided.clear()
+    _versions.clear()
     return profile
+
+
+for _p in (
+    BELGIUM, ISKRA_IE5, LUXEMBOURG, AUSTRIA, HUNGARY, SWISS, SWEDEN, LITHUANIA, Q3D, WARMTELINK,
+    DSMR3, DSMR4, DSMR5,
+):
+    register(_p)
 
 
 def get(name: str | Profile) -> Profile:
     if isinstance(name, Profile):
         return name
+    key = name.lower()
     try:
-        return _REGISTRY[name.lower()]
+        return _REGISTRY[_ALIASES.get(key, key)]
     except KeyError:
-        raise ProfileError(
-            f"no profile {name!r}; known: {', '.join(sorted(_REGISTRY))}"
-        ) from None
+        raise ProfileError(f"no profile {name!r}; known: {', '.join(names())}") from None
 
 
 def names() -> list[str]:
@@ -42,12 +83,75 @@ def all_profiles() -> list[Profile]:
 
 
 def detect(tokens: Tokens) -> tuple[Profile, str]:
-    """The family of a telegram and the reason, from its header and version objects."""
-    for line in tokens.lines[:4]:
-        if line.obis == "1-3:0.2.8" and line.groups:
-            version = line.groups[0]
-            for profile in _REGISTRY.values():
-                for code, prefix in profile.version_objects:
-                    if code == "1-3:0.2.8" and version.startswith(prefix):
-                        return profile, f"1-3:0.2.8 is {version}"
-    return DEFAULT, "no version object: DSMR 5 assumed"
+    """The family of a telegram and the reason.
+
+    The decision from header and layout is cached, so a stream from one meter pays for it once;
+    only the version value is read again for each telegram.
+    """
+    key = (tokens.header, tuple([line.obis for line in tokens.lines]))
+    decided = _decided.get(key)
+    if decided is None:
+        decided = _decide(key[0], key[1])
+        if len(_decided) >= _CACHE_LIMIT:
+            _decided.clear()
+        _decided[key] = decided
+    if decided is not _BY_VERSION:
+        return decided  # type: ignore[return-value]
+    return _by_version(tokens.lines)
+
+
+def _decide(header: str, codes: tuple[str, ...]) -> object:
+    folded = header.casefold()
+    best: tuple[int, Profile, str] | None = None
+    for profile in _REGISTRY.values():
+        for prefix in profile.header_prefixes:
+            if folded.startswith(prefix.casefold()) and (best is None or len(prefix) > best[0]):
+                best = (len(prefix), profile, prefix)
+    if best is not None:
+        shown = best[2].replace("\x02", "\\x02")
+        return best[1], f"header /{shown}"
+    present = frozenset(codes)
+    for profile in _REGISTRY.values():
+        if (
+            profile.fingerprint
+            and present.issuperset(profile.fingerprint)
+            and present.isdisjoint(profile.fingerprint_absent)
+        ):
+            reason = f"objects {', '.join(profile.fingerprint)} present"
+            if profile.fingerprint_absent:
+                reason += f", no {', '.join(profile.fingerprint_absent)}"
+            return profile, reason
+    if present.isdisjoint(_VERSION_CODES):
+        return DEFAULT, f"no version object: {DEFAULT.title} assumed"
+    return _BY_VERSION
+
+
+def _by_version(lines: list[Line]) -> tuple[Profile, str]:
+    for line in lines[:_VERSION_SCAN]:
+        if line.obis in _VERSION_CODES and line.groups:
+            found = _version_profile(line.obis, line.groups[0])
+            if found is not None:
+                return found
+    for line in lines:  # rare: the version object further down
+        if line.obis in _VERSION_CODES and line.groups:
+            found = _version_profile(line.obis, line.groups[0])
+            if found is not None:
+                return found
+    return DEFAULT, f"unknown version: {DEFAULT.title} assumed"
+
+
+def _version_profile(code: str, value: str) -> tuple[Profile, str] | None:
+    key = (code, value)
+    if key in _versions:
+        return _versions[key]
+    found = None
+    for profile in _REGISTRY.values():
+        for obj, prefix in profile.version_objects:
+            if obj == code and value.startswith(prefix):
+                found = (profile, f"{code} is {value}")
+                break
+        if found:
+            break
+    if len(_versions) < _CACHE_LIMIT:
+        _versions[key] = found
+    return found

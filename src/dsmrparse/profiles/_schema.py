@@ -65,13 +65,17 @@ class Profile:
     fields: tuple[Field, ...]
     timezone: str = "Europe/Amsterdam"
     crc_required: bool = True
+    dst_flags: bool = True  # False: the meter's S/W flag is unreliable, the zone rules decide
     serial: SerialSettings = SerialSettings()
     country: str = ""
     notes: str = ""
     # detection facts (see profiles.detect)
     header_prefixes: tuple[str, ...] = ()
-    version_objects: tuple[tuple[str, str], ...] = ()  # (obis, value prefix), e.g. ("1-3:0.2.8", "5")
-    fingerprint: tuple[str, ...] = ()  # OBIS codes that make this family likely
+    # (obis, value prefix), e.g. ("1-3:0.2.8", "5")
+    version_objects: tuple[tuple[str, str], ...] = ()
+    fingerprint: tuple[str, ...] = ()  # OBIS codes that, all present, make this family likely
+    fingerprint_absent: tuple[str, ...] = ()  # ... provided none of these is present
+    aliases: tuple[str, ...] = ()  # other names ``get`` accepts ("dsmr2.2" for "dsmr3")
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def extend(
@@ -86,6 +90,7 @@ class Profile:
 
         A row in ``add`` replaces the inherited row of the same OBIS code in place.
         """
+        facts.setdefault("aliases", ())
         added = {f.obis: f for f in add}
         dropped = set(remove)
         rows = [added.pop(f.obis, f) for f in self.fields if f.obis not in dropped]
