@@ -1,0 +1,615 @@
+"""The ``dsmrparse`` command: parse captures, detect and list meter families, simulate a meter,
+measure speed. Data goes to stdout (or ``-o``), messages and the summary to stderr.
+
+Exit codes (see ``docs/cli.md``): 0 all good; 1 done, but the data had problems (damaged
+telegrams, bad CRCs, values that did not convert); 2 usage error; 3 an input could not be read;
+4 an optional package is missing; 130 interrupted; 141 the reader of stdout went away.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import IO, Any
+
+from . import __version__, _impl, profiles
+from .errors import DsmrError, ProfileError, SourceError
+from .telegram import Telegram
+
+EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INPUT, EXIT_MISSING, EXIT_INTERRUPT, EXIT_PIPE = (
+    0, 1, 2, 3, 4, 130, 141
+)  # fmt: skip
+EXAMPLE = Path(__file__).parent / "examples" / "dsmr5_sample.txt.gz"
+FORMATS = ("jsonl", "csv", "parquet")
+
+DESCRIPTION = """\
+Read smart-meter P1 telegrams (DSMR 2.2 to 5, Belgian e-MUCS and other DSMR-style meters).
+
+Try it without a meter:
+  dsmrparse parse --example                   the shipped sample capture, as JSON lines
+  dsmrparse simulate --count 5 | dsmrparse parse -
+  dsmrparse parse capture.txt.gz -o data.csv  a whole capture as a table
+
+Exit codes: 0 ok, 1 the data had problems (see the summary), 2 usage error,
+3 an input could not be read, 4 an optional package is missing.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse's own exit code (2) is ours too
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="dsmrparse",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"dsmrparse {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser(
+        "parse",
+        help="turn captured telegram files into JSON lines, CSV or Parquet",
+        description="Parse captured telegrams (plain, .gz, .xz or .bz2; '-' reads stdin). "
+        "Whole telegrams become records; anything else (damaged telegrams, noise) is reported "
+        "with its byte offset. A summary goes to stderr at the end.",
+    )
+    p.add_argument("files", nargs="*", metavar="FILE", help="capture files; '-' for stdin")
+    p.add_argument(
+        "--example",
+        action="store_true",
+        help="parse the sample capture shipped with dsmrparse (simulated DSMR 5, 5 minutes)",
+    )
+    p.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
+    p.add_argument(
+        "-f",
+        "--format",
+        choices=FORMATS,
+        help="jsonl (one telegram per line, the default), csv or parquet; "
+        "guessed from OUT's extension when not given",
+    )
+    p.add_argument(
+        "-p",
+        "--profile",
+        metavar="NAME",
+        help="the meter family (see 'dsmrparse profiles'); detected when not given",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="treat a telegram with any problem (bad CRC, bad value) as damaged",
+    )
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="parse on N processes (same output, same order)",
+    )
+    p.add_argument(
+        "--numbers",
+        choices=("decimal", "float"),
+        default="decimal",
+        help="registers in csv/parquet as exact decimals (default) or floats",
+    )
+    p.add_argument(
+        "--errors", metavar="PATH", help="also write every damaged record as a JSON line to PATH"
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
+    p.set_defaults(run=cmd_parse)
+
+    d = sub.add_parser(
+        "detect",
+        help="say which meter family wrote a capture, and why",
+        description="Read the first telegram of each file and name its family.",
+    )
+    d.add_argument("files", nargs="+", metavar="FILE")
+    d.add_argument("--json", action="store_true", help="one JSON object per file")
+    d.set_defaults(run=cmd_detect)
+
+    pr = sub.add_parser(
+        "profiles",
+        help="list the meter families and their fields",
+        description="Without NAME: the families. With NAME: its fields.",
+    )
+    pr.add_argument("name", nargs="?", metavar="NAME")
+    pr.add_argument("--json", action="store_true", help="as JSON")
+    pr.set_defaults(run=cmd_profiles)
+
+    s = sub.add_parser(
+        "simulate",
+        help="write realistic telegrams of a simulated meter",
+        description="Write telegrams of a simulated household meter with valid CRCs: to stdout, "
+        "a file, a pseudo-terminal (/dev/pts/N) or a TCP port (tcp://127.0.0.1:PORT; port 0 "
+        "picks a free one and prints it on stderr).",
+    )
+    s.add_argument(
+        "-p", "--profile", default="dsmr5", metavar="NAME", help="meter family (default dsmr5)"
+    )
+    s.add_argument(
+        "-n", "--count", type=int, default=60, help="how many telegrams (default 60; 0 = forever)"
+    )
+    s.add_argument(
+        "--interval",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="wait S seconds between telegrams (default: as fast as possible)",
+    )
+    s.add_argument(
+        "--step",
+        type=float,
+        metavar="S",
+        help="simulated seconds between telegrams (default: --interval, else the "
+        "meter's own: 1 s DSMR 5, 10 s older)",
+    )
+    s.add_argument("--seed", type=int, help="random seed, for the same telegrams every run")
+    s.add_argument(
+        "--start",
+        metavar="ISO",
+        help="simulated time of the first telegram, e.g. 2024-10-27T02:30:00+02:00 (default: now)",
+    )
+    s.add_argument(
+        "--failures-per-day",
+        type=float,
+        default=1.0,
+        metavar="F",
+        help="average power failures per simulated day (default 1)",
+    )
+    s.add_argument("--lf", action="store_true", help="LF line ends, like a capture that lost CR")
+    s.add_argument(
+        "-o",
+        "--output",
+        default="-",
+        metavar="PATH",
+        help="file, pseudo-terminal or tcp://127.0.0.1:PORT (default stdout)",
+    )
+    s.set_defaults(run=cmd_simulate)
+
+    b = sub.add_parser(
+        "bench",
+        help="measure parsing speed per family, compiled vs pure Python",
+        description="Telegrams/s and MB/s per family on FILEs, or on simulated "
+        "telegrams of every family; and the compiled twin's speed-up.",
+    )
+    b.add_argument("files", nargs="*", metavar="FILE")
+    b.add_argument(
+        "-n", "--count", type=int, default=300, help="simulated telegrams per family (default 300)"
+    )
+    b.add_argument("--repeat", type=int, default=3, help="best of N runs (default 3)")
+    b.set_defaults(run=cmd_bench)
+
+    try:  # the live-source command lives in its own module
+        from . import _cli_read
+    except ImportError:
+        pass
+    else:
+        _cli_read.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "run", None) is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args.run(args) or 0)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPT
+    except BrokenPipeError:
+        # the reader went away (| head): stop quietly, as shell tools do; stdout now points at
+        # /dev/null so that the interpreter's last flush does not complain
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PIPE
+    except ProfileError as exc:
+        print(f"dsmrparse: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except SourceError as exc:
+        print(f"dsmrparse: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except _Missing as exc:
+        print(f"dsmrparse: {exc}", file=sys.stderr)
+        return EXIT_MISSING
+    except DsmrError as exc:  # nothing else is expected here; still say it plainly
+        print(f"dsmrparse: {exc}", file=sys.stderr)
+        return EXIT_DATA
+
+
+class _Missing(Exception):
+    """An optional package is needed for what was asked."""
+
+
+# --------------------------------------------------------------------------------------------
+# parse
+
+
+def _render(fmt: str, numbers: str, schema: str, records: list[Any]) -> tuple[Any, dict[str, Any]]:
+    """Runs where the records were parsed (maybe a worker): output plus the summary's counts."""
+    from .files import Damaged
+
+    counts: Counter[str] = Counter()
+    damaged: list[tuple[str | None, int, str, str, str]] = []
+    telegrams: list[Telegram] = []
+    end = 0
+    for offset, item in records:
+        if isinstance(item, Damaged):
+            counts[f"record:{item.kind}"] += 1
+            damaged.append((item.source, offset, item.kind, item.error, item.to_json()))
+            end = max(end, offset + len(item.raw))
+            continue
+        telegrams.append(item)
+        counts["telegrams"] += 1
+        counts[f"crc:{item.crc}"] += 1
+        for problem in item.problems:
+            counts[f"problem:{problem.kind}"] += 1
+        end = max(end, offset + len(item.raw))
+    if fmt == "jsonl":
+        lines = [
+            item.to_json() if isinstance(item, Telegram) else item.to_json() for _, item in records
+        ]
+        out: Any = "".join(line + "\n" for line in lines)
+    else:
+        from .columnar import Columns
+
+        out = Columns.from_telegrams(telegrams, schema, numbers)
+    return out, {"counts": counts, "damaged": damaged, "end": end}
+
+
+class _Progress:
+    """One status line on stderr, only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.start = time.perf_counter()
+        self.last = 0.0
+        self.bytes = 0
+        self.telegrams = 0
+        self.errors = 0
+
+    def update(self, done: int, counts: Counter[str]) -> None:
+        self.bytes += done
+        self.telegrams += counts["telegrams"]
+        self.errors += _error_count(counts)
+        now = time.perf_counter()
+        if not self.enabled or now - self.last < 0.2:
+            return
+        self.last = now
+        took = max(now - self.start, 1e-9)
+        sys.stderr.write(
+            f"\r{self.bytes / 1e6:8.1f} MB  {self.telegrams:9d} telegrams  "
+            f"{self.telegrams / took:8.0f}/s  {self.errors} errors "
+        )
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled and self.last:
+            sys.stderr.write("\r" + " " * 72 + "\r")
+
+
+def _error_count(counts: Counter[str]) -> int:
+    return sum(
+        n
+        for k, n in counts.items()
+        if k == "crc:bad"
+        or k.startswith("problem:")
+        or (k.startswith("record:") and k != "record:fragment")
+    )
+
+
+def _schema_profile(args: argparse.Namespace, sources: list[Any]) -> tuple[str, list[Any]]:
+    """The profile whose table gives the csv/parquet columns: named, or the first telegram's."""
+    from .files import Replay, iter_telegrams
+
+    if args.profile:
+        return profiles.get(args.profile).name, sources
+    first = sources[0]
+    if first == "-":  # peek at stdin, then give the bytes back
+        head = sys.stdin.buffer.read(256 * 1024)
+        sources = [io.BufferedReader(Replay(head, sys.stdin.buffer)), *sources[1:]]
+        probe: Any = io.BytesIO(head)
+    else:
+        probe = first
+    try:
+        for item in iter_telegrams(probe, chunk_size=64 * 1024):
+            if isinstance(item, Telegram):
+                return item.profile, sources
+    except SourceError:
+        pass
+    return profiles.DEFAULT.name, sources
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    from .files import map_records
+
+    sources: list[Any] = list(args.files)
+    if args.example:
+        sources.insert(0, str(EXAMPLE))
+    if not sources:
+        print("dsmrparse parse: give capture FILEs, '-' for stdin, or --example", file=sys.stderr)
+        return EXIT_USAGE
+    if args.jobs < 1:
+        print("dsmrparse parse: --jobs must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    if args.profile:
+        profiles.get(args.profile)  # an unknown name is a usage error, before any output
+    fmt = args.format or _format_of(args.output)
+    if fmt == "parquet":
+        if not args.output:
+            print("dsmrparse parse: parquet needs -o FILE", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise _Missing("parquet output needs pyarrow: pip install 'dsmrparse[arrow]'") from None
+    schema = ""
+    if fmt != "jsonl":
+        schema, sources = _schema_profile(args, sources)
+    render = partial(_render, fmt, args.numbers, schema)
+    progress = _Progress(not args.quiet)
+    totals: Counter[str] = Counter()
+    errors_out = open(args.errors, "w", encoding="utf-8") if args.errors else None  # noqa: SIM115
+    listed = 0
+
+    def results() -> Iterator[Any]:
+        nonlocal listed
+        for source in sources:
+            done = 0
+            for out, info in map_records(
+                source, render, profile=args.profile, strict=args.strict, jobs=args.jobs
+            ):
+                totals.update(info["counts"])
+                progress.update(max(info["end"] - done, 0), info["counts"])
+                done = max(done, info["end"])
+                for name, offset, kind, error, line in info["damaged"]:
+                    if errors_out is not None:
+                        errors_out.write(line + "\n")
+                    if fmt != "jsonl" and listed < 20 and not args.quiet:
+                        print(f"dsmrparse: {name}: byte {offset}: {kind}: {error}", file=sys.stderr)
+                        listed += 1
+                yield out
+
+    try:
+        _write(fmt, args.output, results())
+    finally:
+        progress.done()
+        if errors_out is not None:
+            errors_out.close()
+    took = time.perf_counter() - progress.start
+    if not args.quiet:
+        _summary(totals, progress.bytes, took)
+    return EXIT_DATA if _error_count(totals) else EXIT_OK
+
+
+def _format_of(output: str | None) -> str:
+    suffix = Path(output or "").suffix.lower()
+    return {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}.get(suffix, "jsonl")
+
+
+def _write(fmt: str, output: str | None, results: Iterator[Any]) -> None:
+    from . import columnar
+
+    if fmt == "parquet":
+        columnar.write_parquet(results, output)
+        return
+    target: IO[str]
+    if output and output != "-":
+        target = open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115
+    else:
+        target = sys.stdout
+    try:
+        if fmt == "csv":
+            columnar.write_csv(results, target)
+        else:
+            for text in results:
+                target.write(text)
+        target.flush()
+    finally:
+        if target is not sys.stdout:
+            target.close()
+
+
+def _summary(totals: Counter[str], size: int, took: float) -> None:
+    crc = ", ".join(f"{k[4:]} {n}" for k, n in sorted(totals.items()) if k.startswith("crc:"))
+    lines = [f"{totals['telegrams']} telegrams (CRC {crc or 'none'})"]
+    records = {k[7:]: n for k, n in totals.items() if k.startswith("record:")}
+    if records:
+        lines.append("not telegrams: " + ", ".join(f"{k} {n}" for k, n in sorted(records.items())))
+    problems = {k[8:]: n for k, n in totals.items() if k.startswith("problem:")}
+    if problems:
+        lines.append("problems: " + ", ".join(f"{k} {n}" for k, n in sorted(problems.items())))
+    rate = size / 1e6 / took if took > 0 else 0.0
+    lines.append(f"{size / 1e6:.2f} MB in {took:.2f} s, {rate:.1f} MB/s ({_impl.name()} twin)")
+    print("dsmrparse: " + "; ".join(lines), file=sys.stderr)
+
+
+# --------------------------------------------------------------------------------------------
+# detect, profiles
+
+
+def cmd_detect(args: argparse.Namespace) -> int:
+    from .files import iter_telegrams
+
+    status = EXIT_OK
+    for name in args.files:
+        found: Telegram | None = None
+        for item in iter_telegrams(name, chunk_size=64 * 1024):
+            if isinstance(item, Telegram):
+                found = item
+                break
+        if found is None:
+            print(f"dsmrparse detect: {name}: no telegram found", file=sys.stderr)
+            status = EXIT_DATA
+            continue
+        profile = profiles.get(found.profile)
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "file": name,
+                        "profile": profile.name,
+                        "title": profile.title,
+                        "reason": found.profile_reason,
+                        "header": found.header.text,
+                        "crc": found.crc,
+                    }
+                )
+            )
+        else:
+            print(
+                f"{name}: {profile.name} ({profile.title}): {found.profile_reason}; "
+                f"header /{found.header.text}, CRC {found.crc}"
+            )
+    return status
+
+
+def cmd_profiles(args: argparse.Namespace) -> int:
+    if args.name is None:
+        items = profiles.all_profiles()
+        if args.json:
+            print(
+                json.dumps(
+                    [
+                        {
+                            "name": p.name,
+                            "title": p.title,
+                            "country": p.country,
+                            "fields": len(p.fields),
+                        }
+                        for p in items
+                    ]
+                )
+            )
+            return EXIT_OK
+        width = max(len(p.name) for p in items)
+        for p in items:
+            print(
+                f"{p.name:<{width}}  {p.country or '--':<2}  {len(p.fields):3d} fields  {p.title}"
+            )
+        print("\n'dsmrparse profiles NAME' lists a family's fields.", file=sys.stderr)
+        return EXIT_OK
+    profile = profiles.get(args.name)
+    rows = profile.describe()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "name": profile.name,
+                    "title": profile.title,
+                    "timezone": profile.timezone,
+                    "fields": rows,
+                }
+            )
+        )
+        return EXIT_OK
+    print(
+        f"{profile.name}: {profile.title} (time zone {profile.timezone}, "
+        f"CRC {'required' if profile.crc_required else 'optional'})"
+    )
+    w_obis = max(len(r["obis"]) for r in rows)
+    w_name = max(len(r["name"]) for r in rows)
+    for r in rows:
+        unit = r["unit"] or ""
+        print(
+            f"  {r['obis']:<{w_obis}}  {r['name']:<{w_name}}  {r['kind']:<11} {unit:<5} "
+            f"{r['description']}"
+        )
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------------
+# simulate, bench
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from .simulate import Simulator, run
+
+    start = None
+    if args.start:
+        try:
+            start = datetime.fromisoformat(args.start)
+        except ValueError:
+            print(
+                f"dsmrparse simulate: --start {args.start!r} is not an ISO 8601 time",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+    step = args.step if args.step is not None else (args.interval or None)
+    simulator = Simulator(
+        args.profile,
+        seed=args.seed,
+        start=start,
+        step=step,
+        failures_per_day=args.failures_per_day,
+        line_ending="\n" if args.lf else "\r\n",
+    )
+    try:
+        run(simulator, args.output, args.count or None, args.interval)
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        print(f"dsmrparse simulate: {args.output}: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    return EXIT_OK
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .files import iter_telegrams
+    from .simulate import Simulator
+
+    blobs: dict[str, list[bytes]] = {}
+    if args.files:
+        for name in args.files:
+            for item in iter_telegrams(name):
+                if isinstance(item, Telegram):
+                    blobs.setdefault(item.profile, []).append(item.raw)
+    else:
+        for p in profiles.all_profiles():
+            sim = Simulator(p, seed=1, start=datetime.fromisoformat("2024-03-31T01:00:00+01:00"))
+            it = iter(sim)
+            blobs[p.name] = [next(it) for _ in range(args.count)]
+    twins = _impl.available()
+    print(
+        f"{'family':<12} {'telegrams':>9} "
+        + " ".join(f"{t + ' tg/s':>13} {t + ' MB/s':>12}" for t in twins)
+        + "  speed-up"
+    )
+    previous = _impl.name()
+    try:
+        for name, telegrams in sorted(blobs.items()):
+            data = b"".join(telegrams)
+            speeds = {}
+            for twin in twins:
+                _impl.use(twin)
+                best = float("inf")
+                for _ in range(max(args.repeat, 1)):
+                    began = time.perf_counter()
+                    for _item in iter_telegrams(io.BytesIO(data), profile=name):
+                        pass
+                    best = min(best, time.perf_counter() - began)
+                speeds[twin] = best
+            cells = " ".join(
+                f"{len(telegrams) / speeds[t]:13.0f} {len(data) / 1e6 / speeds[t]:12.2f}"
+                for t in twins
+            )
+            ratio = speeds["python"] / speeds["cython"] if "cython" in speeds else 1.0
+            print(f"{name:<12} {len(telegrams):9d} {cells}  {ratio:7.1f}x")
+    finally:
+        _impl.use(previous)
+    return EXIT_OK

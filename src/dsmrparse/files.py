@@ -1,0 +1,491 @@
+"""Captured telegram files: plain, gzip, xz or bzip2 (told apart by content), a path, an open binary
+file or stdin, read in constant memory through the FrameScanner.
+
+Nothing is dropped silently: every stretch of the stream that is not a whole telegram comes out as
+a :class:`Damaged` record with its byte offset in the (decompressed) stream and its raw bytes.
+
+>>> for item in iter_telegrams("p1-2024.txt.gz"):
+...     if isinstance(item, Damaged):
+...         print("lost", item.kind, "at byte", item.offset, item.error)
+...     else:
+...         print(item.timestamp, item["power_imported"])
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+import os
+import pickle
+import re
+import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import IO, Any, NamedTuple, TypeVar, Union
+
+from . import _impl
+from ._types import Frame
+from .errors import DsmrError, SourceError
+from .interpret import build
+from .profiles import Profile
+from .telegram import Telegram, dumps
+
+__all__ = [
+    "Damaged",
+    "Item",
+    "Source",
+    "iter_telegrams",
+    "iter_records",
+    "map_records",
+    "open_stream",
+    "compression_of",
+    "DEFAULT_CHUNK_SIZE",
+]
+
+DEFAULT_CHUNK_SIZE = 1 << 20  # bytes read per step: big enough to amortise, small enough to stream
+SEGMENT_SIZE = 4 << 20  # bytes of stream one worker process takes at a time (jobs > 1)
+MAX_JUNK_RECORD = 1 << 20  # adjacent junk is merged into one record up to this size
+
+Source = Union[str, "os.PathLike[str]", IO[bytes]]
+T = TypeVar("T")
+
+
+class Damaged(NamedTuple):
+    """A stretch of the stream that did not give a usable telegram.
+
+    ``kind`` is one of:
+
+    - ``fragment``: the capture begins or ends inside a telegram (normal when a recording was
+      started or stopped mid-stream); the piece is reported, not counted as an error;
+    - ``damaged``: a telegram cut off by the next header, or longer than the scanner's limit;
+    - ``junk``: bytes outside any telegram (noise, log lines), white space and padding excepted;
+    - ``encrypted``: a DLMS ``0xDB`` frame, which needs a key (see ``dsmrparse.decrypt``);
+    - ``invalid``: a whole telegram refused in strict mode (bad CRC or another problem).
+    """
+
+    kind: str
+    offset: int  # of the first byte, in the decompressed stream
+    raw: bytes
+    error: str
+    source: str | None = None  # the file it came from, when known
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form; ``raw`` as latin-1 text, which maps each byte to one character.
+
+        The file name is left out, like it is from a telegram's line: the same capture gives the
+        same lines whether it was read plain, compressed or from stdin.
+        """
+        return {
+            "format": "dsmrparse/1",
+            "record": self.kind,
+            "offset": self.offset,
+            "length": len(self.raw),
+            "error": self.error,
+            "raw": self.raw.decode("latin-1"),
+        }
+
+    def to_json(self) -> str:
+        return dumps(self.to_dict())
+
+
+Item = Union[Telegram, Damaged]
+Record = tuple[int, Item]  # (stream offset, telegram or damaged record)
+
+# --------------------------------------------------------------------------------------------
+# opening: path, file object or "-", compression told by the first bytes
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x1f\x8b", "gzip"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"BZh", "bzip2"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+)
+
+
+def compression_of(head: bytes) -> str | None:
+    """``gzip``, ``xz``, ``bzip2``, ``zstd`` or None (plain) from the first bytes of a stream."""
+    for magic, name in _MAGIC:
+        if head.startswith(magic):
+            if name == "bzip2" and not (len(head) > 3 and head[3:4].isdigit()):
+                continue  # a plain file may well begin with "BZh"; bzip2 writes a level digit
+            return name
+    return None
+
+
+class Replay(io.RawIOBase):
+    """A readable stream that first gives back bytes already read for sniffing."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._rest.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        return n
+
+
+def _name_of(source: Source) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return os.fspath(source)
+    return str(getattr(source, "name", "<stream>"))
+
+
+@contextmanager
+def open_stream(source: Source) -> Iterator[IO[bytes]]:
+    """The decompressed bytes of a path, ``"-"`` (stdin) or an open binary file.
+
+    Raises :class:`SourceError` when the file cannot be opened or its compression is unknown.
+    """
+    owned: IO[bytes] | None = None
+    if isinstance(source, (str, os.PathLike)) and os.fspath(source) == "-":
+        raw: IO[bytes] = sys.stdin.buffer
+    elif isinstance(source, (str, os.PathLike)):
+        try:
+            raw = owned = open(source, "rb")  # noqa: SIM115 (closed below)
+        except OSError as exc:
+            raise SourceError(f"cannot open {os.fspath(source)}: {exc.strerror or exc}") from None
+    else:
+        raw = source
+    try:
+        head = raw.read(6)
+        if not isinstance(head, bytes):
+            raise SourceError(f"{_name_of(source)} is not opened in binary mode")
+        kind = compression_of(head)
+        replay = io.BufferedReader(Replay(head, raw))
+        if kind is None:
+            yield replay
+        elif kind == "gzip":
+            # the decompressors close with the file they wrap, below
+            yield gzip.GzipFile(fileobj=replay, mode="rb")  # type: ignore[misc]  # noqa: SIM115
+        elif kind == "xz":
+            yield lzma.LZMAFile(replay)  # noqa: SIM115
+        elif kind == "bzip2":
+            yield bz2.BZ2File(replay)  # noqa: SIM115
+        else:
+            raise SourceError(f"{_name_of(source)} is {kind}-compressed; decompress it first")
+    finally:
+        if owned is not None:
+            owned.close()
+
+
+def _chunks(stream: IO[bytes], name: str, chunk_size: int) -> Iterator[bytes]:
+    # read(), not read1(): full chunks, so a compressed file is cut where the plain one would be
+    read = stream.read
+    while True:
+        try:
+            data = read(chunk_size)
+        except (OSError, EOFError, lzma.LZMAError, ValueError) as exc:
+            # a truncated or corrupt compressed file: say where, keep what came before
+            raise SourceError(f"{name}: cannot read on: {exc}") from None
+        if not data:
+            return
+        yield data
+
+
+# --------------------------------------------------------------------------------------------
+# frames to records
+
+
+_TELEGRAM_TAIL = re.compile(rb"\n![0-9A-Fa-f]{0,4}\s*$")
+
+
+class _Recorder:
+    """Turns scanner frames into records: parses telegrams, classifies the rest, merges junk."""
+
+    def __init__(self, profile: str | Profile | None, strict: bool, name: str | None) -> None:
+        self.profile = profile
+        self.strict = strict
+        self.name = name
+        self._junk: Damaged | None = None
+
+    def frames(self, frames: Iterable[Frame], first: bool, last: bool) -> list[Record]:
+        """Records for frames; ``first``/``last`` say the frames touch the stream's start/end."""
+        out: list[Record] = []
+        for frame in frames:
+            if frame.kind == "junk":
+                self._add_junk(frame, out, at_start=first and frame.offset == 0)
+                continue
+            self._flush_junk(out)
+            out.append((frame.offset, self._record(frame)))
+        if last:
+            self._flush_junk(out, at_end=True)
+            rec = out[-1][1] if out else None
+            if isinstance(rec, Damaged) and rec.kind == "damaged":
+                off = out[-1][0]
+                if rec.error.startswith("stream ended"):
+                    out[-1] = (off, rec._replace(kind="fragment", error=_FRAGMENT_END))
+        return out
+
+    def _record(self, frame: Frame) -> Item:
+        if frame.kind == "telegram":
+            try:
+                telegram = build(frame.data, self.profile, False, None)
+            except DsmrError as exc:
+                return Damaged("damaged", frame.offset, frame.data, str(exc), self.name)
+            if self.strict and (telegram.crc == "bad" or telegram.problems):
+                p = telegram.problems[0] if telegram.problems else None
+                why = p.message if p is not None else "bad CRC"
+                return Damaged("invalid", frame.offset, frame.data, why, self.name)
+            return telegram
+        if frame.kind == "encrypted":
+            why = "encrypted DLMS frame: needs a key (dsmrparse.decrypt)"
+            return Damaged("encrypted", frame.offset, frame.data, why, self.name)
+        return Damaged("damaged", frame.offset, frame.data, frame.error or "damaged", self.name)
+
+    def _add_junk(self, frame: Frame, out: list[Record], at_start: bool) -> None:
+        held = self._junk
+        if (
+            held is not None
+            and held.offset + len(held.raw) == frame.offset
+            and len(held.raw) < MAX_JUNK_RECORD
+        ):
+            self._junk = held._replace(raw=held.raw + frame.data)
+            return
+        self._flush_junk(out)
+        kind = "fragment" if at_start else "junk"
+        self._junk = Damaged(kind, frame.offset, frame.data, "", self.name)
+
+    def _flush_junk(self, out: list[Record], at_end: bool = False) -> None:
+        held = self._junk
+        if held is None:
+            return
+        self._junk = None
+        if held.kind == "fragment" and _TELEGRAM_TAIL.search(held.raw[-64:]):
+            held = held._replace(error=_FRAGMENT_START)
+        else:
+            held = held._replace(kind="junk", error=f"{len(held.raw)} bytes outside any telegram")
+        out.append((held.offset, held))
+
+
+_FRAGMENT_START = "the capture begins inside a telegram: its tail is all there is"
+_FRAGMENT_END = "the capture ends inside a telegram: its head is all there is"
+
+
+def _scan(
+    chunks: Iterable[bytes],
+    recorder: _Recorder,
+    base: int = 0,
+    lookahead: bytes | None = None,
+    stop: int | None = None,
+) -> Iterator[list[Record]]:
+    """Scan chunks into lists of records. With ``stop`` (a segment of a bigger stream) the frames
+    at or past ``stop`` belong to the next segment and ``lookahead`` (its first bytes) lets a
+    telegram cut off by that segment's header be reported exactly as a whole-stream scan would."""
+    scanner = _impl.current.FrameScanner()
+    first = base == 0
+    for chunk in chunks:
+        frames = [f._replace(offset=f.offset + base) for f in scanner.feed(chunk)]
+        if frames:
+            yield recorder.frames(frames, first, False)
+    if stop is None:
+        tail = [f._replace(offset=f.offset + base) for f in scanner.flush()]
+        yield recorder.frames(tail, first, True)
+        return
+    tail = [f._replace(offset=f.offset + base) for f in scanner.feed(lookahead or b"")]
+    yield recorder.frames([f for f in tail if f.offset < stop], first, False)
+    held: list[Record] = []
+    recorder._flush_junk(held)
+    yield held
+
+
+# --------------------------------------------------------------------------------------------
+# public iteration
+
+
+def iter_telegrams(
+    source: Source,
+    *,
+    profile: str | Profile | None = None,
+    strict: bool = False,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    jobs: int = 1,
+) -> Iterator[Item]:
+    """Every telegram of a capture as a :class:`Telegram`, everything else as :class:`Damaged`.
+
+    ``source`` is a path, ``"-"`` for stdin, or a file opened in binary mode; gzip, xz and bzip2
+    are recognised by their first bytes. LF-only captures are CRC-checked as CRLF
+    (``Telegram.crc_repaired`` says so). Lenient by default: a telegram with a bad CRC is still a
+    Telegram (``crc == "bad"``, its problems listed); ``strict=True`` turns any telegram with a
+    problem into a ``Damaged`` record of kind ``invalid`` instead. ``jobs=N`` parses on N
+    processes, in the same order and with the same result.
+    """
+    for _, item in iter_records(
+        source, profile=profile, strict=strict, chunk_size=chunk_size, jobs=jobs
+    ):
+        yield item
+
+
+def iter_records(
+    source: Source,
+    *,
+    profile: str | Profile | None = None,
+    strict: bool = False,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    jobs: int = 1,
+) -> Iterator[Record]:
+    """Like :func:`iter_telegrams`, with each item's byte offset: ``(offset, item)``."""
+    for batch in map_records(
+        source, _identity, profile=profile, strict=strict, chunk_size=chunk_size, jobs=jobs
+    ):
+        yield from batch
+
+
+def _identity(records: list[Record]) -> list[Record]:
+    return records
+
+
+def map_records(
+    source: Source,
+    render: Callable[[list[Record]], T],
+    *,
+    profile: str | Profile | None = None,
+    strict: bool = False,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    jobs: int = 1,
+) -> Iterator[T]:
+    """``render`` applied to successive batches of records, in stream order.
+
+    With ``jobs > 1`` the stream is cut at telegram boundaries and each piece is parsed *and
+    rendered* in a worker process, so only ``render``'s result (lines of JSON, columns) travels
+    back; ``render`` must then be a module-level function.
+    """
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be positive")
+    name = _name_of(source)
+    with open_stream(source) as stream:
+        chunks = _chunks(stream, name, chunk_size)
+        if jobs <= 1:
+            recorder = _Recorder(profile, strict, name)
+            for records in _scan(chunks, recorder):
+                if records:
+                    yield render(records)
+            return
+        yield from _parallel(chunks, render, profile, strict, name, jobs)
+
+
+# --------------------------------------------------------------------------------------------
+# several processes: cut at telegram boundaries, keep the order
+
+_BOUNDARY = re.compile(rb"\n/[A-Za-z]{3}")
+
+
+def _segments(chunks: Iterable[bytes], size: int) -> Iterator[tuple[int, bytes, bytes]]:
+    """(offset, bytes, lookahead) pieces of the stream, each cut just before a line that starts a
+    telegram header, so that no telegram spans two pieces."""
+    buf = bytearray()
+    base = 0
+    for chunk in chunks:
+        buf += chunk
+        while len(buf) >= size:
+            # the last header start in the piece; a piece without one grows until it has one
+            cut = -1
+            for m in _BOUNDARY.finditer(buf, size // 2):
+                cut = m.start() + 1
+                break
+            if cut < 0 or cut + 4 > len(buf):
+                if len(buf) < 16 * size:
+                    break
+                cut = len(buf)  # no header for a long way: cut anywhere (junk either side)
+            piece = bytes(buf[:cut])
+            yield base, piece, bytes(buf[cut : cut + 4])
+            del buf[:cut]
+            base += cut
+    yield base, bytes(buf), b""
+
+
+def _worker(
+    args: tuple[int, bytes, bytes, bool, str | Profile | None, bool, str, str, Callable[..., Any]],
+) -> Any:
+    base, piece, lookahead, last, profile, strict, name, twin, render = args
+    if _impl.name() != twin:
+        _impl.use(twin)
+    recorder = _Recorder(profile, strict, name)
+    stop = None if last else base + len(piece)
+    records: list[Record] = []
+    for batch in _scan([piece], recorder, base, lookahead, stop):
+        records.extend(batch)
+    result = render(records)
+    if render is _identity and not _telegrams_pickle():
+        # Telegram objects cannot cross processes here: send the frames, the parent parses them
+        return ("frames", [(off, it.raw if isinstance(it, Telegram) else it) for off, it in result])
+    return ("done", result)
+
+
+_PICKLES: bool | None = None
+
+
+def _telegrams_pickle() -> bool:
+    global _PICKLES
+    if _PICKLES is None:
+        probe = build(b"/XXX5\r\n\r\n1-3:0.2.8(50)\r\n!\r\n", None, False, None)
+        try:
+            _PICKLES = pickle.loads(pickle.dumps(probe)).raw == probe.raw
+        except Exception:
+            _PICKLES = False
+    return _PICKLES
+
+
+def _parallel(
+    chunks: Iterable[bytes],
+    render: Callable[[list[Record]], T],
+    profile: str | Profile | None,
+    strict: bool,
+    name: str,
+    jobs: int,
+) -> Iterator[T]:
+    twin = _impl.name()
+    pending: deque[Future[Any]] = deque()
+    segments = _segments(chunks, SEGMENT_SIZE)
+    current = next(segments)
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        done = False
+        while not done:
+            # keep a bounded number of pieces in flight: memory stays constant
+            while len(pending) < 2 * jobs and not done:
+                following = next(segments, None)
+                base, piece, lookahead = current
+                last = following is None
+                args = (base, piece, lookahead, last, profile, strict, name, twin, render)
+                pending.append(pool.submit(_worker, args))
+                if following is None:
+                    done = True
+                else:
+                    current = following
+            yield from _collect(pending.popleft().result(), render, profile, strict, name)
+        while pending:
+            yield from _collect(pending.popleft().result(), render, profile, strict, name)
+
+
+def _collect(
+    result: tuple[str, Any],
+    render: Callable[[list[Record]], T],
+    profile: str | Profile | None,
+    strict: bool,
+    name: str,
+) -> Iterator[T]:
+    status, value = result
+    if status == "done":
+        yield value
+        return
+    recorder = _Recorder(profile, strict, name)
+    records: list[Record] = []
+    for off, item in value:
+        if isinstance(item, bytes):
+            records.append((off, recorder._record(Frame("telegram", off, item, None))))
+        else:
+            records.append((off, item))
+    yield render(records)
