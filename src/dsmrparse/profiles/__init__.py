@@ -7,6 +7,8 @@ header prefix, an OBIS fingerprint (objects only one family writes) and the vers
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 from .._types import Line, Tokens
 from ..errors import ProfileError
 from ._schema import Field, Profile, SerialSettings
@@ -40,9 +42,9 @@ DEFAULT = DSMR5
 _VERSION_CODES = ("1-3:0.2.8", "0-0:96.1.4")
 _VERSION_SCAN = 6  # version objects sit at the top of a telegram
 _CACHE_LIMIT = 1024
-_BY_VERSION = object()  # cache marker: the layout alone does not decide, the version value does
 
-# (header, OBIS codes in telegram order) -> (profile, reason), or _BY_VERSION
+# (header, OBIS codes in telegram order) -> (profile, reason), or the position of the version
+# object when the layout alone does not decide
 _decided: dict[tuple[str, tuple[str, ...]], object] = {}
 _versions: dict[tuple[str, str], tuple[Profile, str] | None] = {}
 
@@ -86,18 +88,28 @@ def detect(tokens: Tokens) -> tuple[Profile, str]:
     """The family of a telegram and the reason.
 
     The decision from header and layout is cached, so a stream from one meter pays for it once;
-    only the version value is read again for each telegram.
+    only the version value is read again for each telegram (it runs on every telegram: keep it
+    to a tuple build and two dict look-ups).
     """
-    key = (tokens.header, tuple([line.obis for line in tokens.lines]))
+    lines = tokens.lines
+    key = (tokens.header, tuple(map(_code, lines)))
     decided = _decided.get(key)
     if decided is None:
         decided = _decide(key[0], key[1])
         if len(_decided) >= _CACHE_LIMIT:
             _decided.clear()
         _decided[key] = decided
-    if decided is not _BY_VERSION:
+    if type(decided) is not int:
         return decided  # type: ignore[return-value]
-    return _by_version(tokens.lines)
+    line = lines[decided]  # the version object's position, the same for the whole layout
+    if line.groups:
+        found = _version_profile(line.obis, line.groups[0])
+        if found is not None:
+            return found
+    return _by_version(lines)
+
+
+_code = itemgetter(0)  # Line.obis
 
 
 def _decide(header: str, codes: tuple[str, ...]) -> object:
@@ -121,9 +133,10 @@ def _decide(header: str, codes: tuple[str, ...]) -> object:
             if profile.fingerprint_absent:
                 reason += f", no {', '.join(profile.fingerprint_absent)}"
             return profile, reason
-    if present.isdisjoint(_VERSION_CODES):
-        return DEFAULT, f"no version object: {DEFAULT.title} assumed"
-    return _BY_VERSION
+    for position, code in enumerate(codes):
+        if code in _VERSION_CODES:
+            return position  # decided per telegram by the version value at this position
+    return DEFAULT, f"no version object: {DEFAULT.title} assumed"
 
 
 def _by_version(lines: list[Line]) -> tuple[Profile, str]:
