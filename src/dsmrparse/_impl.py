@@ -7,9 +7,8 @@ time (the test suite runs every behaviour under both).
 from __future__ import annotations
 
 import os
+from importlib import import_module
 from types import ModuleType
-
-from . import _purepy
 
 _fast: ModuleType | None
 try:
@@ -17,19 +16,28 @@ try:
 except ImportError:  # no compiler at install time: the pure twin serves
     _fast = None
 
+
+def _pure() -> ModuleType:
+    # imported only when wanted: with the compiled twin in use, crcmod and the pure code stay out
+    # of ``import dsmrparse``
+    return import_module(f"{__package__}._purepy")
+
+
 current: ModuleType = (
-    _fast if _fast is not None and os.environ.get("DSMRPARSE_PURE_PYTHON", "") in ("", "0") else _purepy
+    _fast
+    if _fast is not None and os.environ.get("DSMRPARSE_PURE_PYTHON", "") in ("", "0")
+    else _pure()
 )
 
 
 def available() -> list[str]:
     """Names of the twins that can be used here: ``["cython", "python"]`` or ``["python"]``."""
-    return [m.NAME for m in (_fast, _purepy) if m is not None]
+    return ["cython", "python"] if _fast is not None else ["python"]
 
 
 def module(name: str) -> ModuleType:
     if name == "python":
-        return _purepy
+        return _pure()
     if name == "cython" and _fast is not None:
         return _fast
     raise ValueError(f"implementation {name!r} is not available here; have {available()}")

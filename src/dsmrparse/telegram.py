@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -430,7 +429,7 @@ def _write(obj: Any, out: list[str], encode_str: Any) -> None:
     elif isinstance(obj, Decimal):
         out.append(_decimal_text(obj))
     elif isinstance(obj, (int, float)):
-        out.append(json.dumps(obj))
+        out.append(repr(float(obj)) if isinstance(obj, float) else str(int(obj)))
     elif isinstance(obj, dict):
         out.append("{")
         first = True
@@ -457,5 +456,7 @@ def dumps(obj: Any) -> str:
     """Compact JSON in which every Decimal is written as an exact JSON number, digit for digit
     (``Decimal("0.000")`` -> ``0.000``), which ``json.dumps`` cannot do."""
     out: list[str] = []
-    _write(obj, out, json.encoder.encode_basestring)  # type: ignore[attr-defined]
+    from json.encoder import encode_basestring  # on first use: keeps json out of the import
+
+    _write(obj, out, encode_basestring)
     return "".join(out)

@@ -10,7 +10,10 @@ import re
 from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 __all__ = [
     "TimeContext",
@@ -42,6 +45,8 @@ class TimeContext:
 
     def __init__(self, zone_name: str) -> None:
         self.zone_name = zone_name
+        from zoneinfo import ZoneInfo  # on first use: it pulls importlib.resources in
+
         self.zone = ZoneInfo(zone_name)
         standard = _standard_offset(self.zone)
         self.winter: tzinfo = timezone(standard)

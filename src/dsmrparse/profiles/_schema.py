@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .. import _kinds as K
 from .._memo import memoized
@@ -20,9 +19,8 @@ Converter = Callable[[tuple[str, ...], "TimeContext"], tuple[Any, "str | None", 
 MBUS_CHANNELS = (1, 2, 3, 4)
 
 
-@dataclass(frozen=True)
-class Field:
-    """One OBIS object of a profile."""
+class Field(NamedTuple):
+    """One OBIS object of a profile (a NamedTuple: ``row._replace(unit="W")`` derives a row)."""
 
     obis: str  # "1-0:1.8.1"; "0-n:24.2.1" for every MBus channel
     name: str  # snake_case, direction from the household's side
@@ -48,35 +46,70 @@ class Field:
         return [str(code.with_channel(ch)) for ch in MBUS_CHANNELS]
 
 
-@dataclass(frozen=True)
-class SerialSettings:
+class SerialSettings(NamedTuple):
     baudrate: int = 115200
     bytesize: int = 8
     parity: str = "N"  # pyserial's PARITY_* letters
     stopbits: int = 1
 
 
-@dataclass(frozen=True)
 class Profile:
-    """A meter family: its rows and the facts that hold for all its meters."""
+    """A meter family: its rows and the facts that hold for all its meters.
+
+    A plain class rather than a dataclass: profiles are built at import time, and ``dataclasses``
+    would pull ``inspect`` into every ``import dsmrparse``.
+    """
+
+    # the facts besides name, title and fields, with their defaults
+    FACTS: dict[str, Any] = {
+        "timezone": "Europe/Amsterdam",
+        "crc_required": True,
+        "dst_flags": True,  # False: the meter's S/W flag is unreliable, the zone rules decide
+        "serial": SerialSettings(),
+        "country": "",
+        "notes": "",
+        # detection facts (see profiles.detect)
+        "header_prefixes": (),
+        "version_objects": (),  # (obis, value prefix), e.g. ("1-3:0.2.8", "5")
+        "fingerprint": (),  # OBIS codes that, all present, make this family likely
+        "fingerprint_absent": (),  # ... provided none of these is present
+        "aliases": (),  # other names ``get`` accepts ("dsmr2.2" for "dsmr3")
+        "extra": None,
+    }
 
     name: str  # stable id: "dsmr5", "belgium", ...
     title: str
     fields: tuple[Field, ...]
-    timezone: str = "Europe/Amsterdam"
-    crc_required: bool = True
-    dst_flags: bool = True  # False: the meter's S/W flag is unreliable, the zone rules decide
-    serial: SerialSettings = SerialSettings()
-    country: str = ""
-    notes: str = ""
-    # detection facts (see profiles.detect)
-    header_prefixes: tuple[str, ...] = ()
-    # (obis, value prefix), e.g. ("1-3:0.2.8", "5")
-    version_objects: tuple[tuple[str, str], ...] = ()
-    fingerprint: tuple[str, ...] = ()  # OBIS codes that, all present, make this family likely
-    fingerprint_absent: tuple[str, ...] = ()  # ... provided none of these is present
-    aliases: tuple[str, ...] = ()  # other names ``get`` accepts ("dsmr2.2" for "dsmr3")
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    timezone: str
+    crc_required: bool
+    dst_flags: bool
+    serial: SerialSettings
+    country: str
+    notes: str
+    header_prefixes: tuple[str, ...]
+    version_objects: tuple[tuple[str, str], ...]
+    fingerprint: tuple[str, ...]
+    fingerprint_absent: tuple[str, ...]
+    aliases: tuple[str, ...]
+    extra: dict[str, Any]
+
+    def __init__(self, name: str, title: str, fields: tuple[Field, ...], **facts: Any) -> None:
+        unknown = set(facts) - set(self.FACTS)
+        if unknown:
+            raise TypeError(f"unknown profile facts: {', '.join(sorted(unknown))}")
+        self.name = name
+        self.title = title
+        self.fields = tuple(fields)
+        for fact, default in self.FACTS.items():
+            setattr(self, fact, facts.get(fact, default))
+        if self.extra is None:
+            self.extra = {}
+
+    def facts(self) -> dict[str, Any]:
+        return {fact: getattr(self, fact) for fact in self.FACTS}
+
+    def __repr__(self) -> str:
+        return f"<Profile {self.name}: {self.title}, {len(self.fields)} rows>"
 
     def extend(
         self,
@@ -95,7 +128,7 @@ class Profile:
         dropped = set(remove)
         rows = [added.pop(f.obis, f) for f in self.fields if f.obis not in dropped]
         rows.extend(added.values())
-        return replace(self, name=name, title=title, fields=tuple(rows), **facts)
+        return Profile(name, title, tuple(rows), **{**self.facts(), **facts})
 
     @cached_property
     def rows(self) -> dict[str, Field]:

@@ -3,7 +3,6 @@ integer registers in Wh, W, varh and var, usually inside a DLMS-encrypted frame.
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 from ._intl import REACTIVE_ENERGY, REACTIVE_ENERGY_TARIFFS, REACTIVE_POWER, TOTALS
 from ._schema import Field, Profile, SerialSettings
@@ -14,7 +13,7 @@ _UNITS = {"kWh": "Wh", "kW": "W", "kvarh": "varh", "kvar": "var"}
 
 
 def _base_units(rows: list[Field]) -> list[Field]:
-    return [replace(f, unit=_UNITS.get(f.unit or "", f.unit)) for f in rows]
+    return [f._replace(unit=_UNITS.get(f.unit or "", f.unit)) for f in rows]
 
 
 _imp_total, _exp_total = TOTALS

@@ -8,7 +8,6 @@ history.
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 from .._kinds import COMPLEX, HEX_TEXT, INTEGER, QUANTITY, TEXT, TIMESTAMPED
 from ._converters import peak_history
@@ -58,7 +57,7 @@ SERIAL = Field("0-0:96.1.0", "serial_number", HEX_TEXT, None, "meter serial numb
 LOGICAL_NAME = Field("1-0:0.0.0", "device_address", TEXT, None, "device address", None)
 
 _DAY_NIGHT = [
-    replace(f, description=f.description.replace("(low)", "(day)").replace("(normal)", "(night)"))
+    f._replace(description=f.description.replace("(low)", "(day)").replace("(normal)", "(night)"))
     for f in TARIFF_ENERGY
 ]
 
@@ -68,12 +67,12 @@ BELGIUM = DSMR5.extend(
     add=[
         EMUCS_VERSION,
         *_DAY_NIGHT,
-        replace(TARIFF, description="tariff in force (1 day, 2 night)"),
+        TARIFF._replace(description="tariff in force (1 day, 2 night)"),
         AVERAGE_DEMAND,
         MONTH_PEAK,
         PEAK_HISTORY,
-        replace(BREAKER, peer="ACTUAL_SWITCH_POSITION"),
-        replace(LIMITER, peer="BELGIUM_MAX_POWER_PER_PHASE"),
+        BREAKER._replace(peer="ACTUAL_SWITCH_POSITION"),
+        LIMITER._replace(peer="BELGIUM_MAX_POWER_PER_PHASE"),
         CURRENT_LIMIT_L1,
         EAN,
         GRID,
@@ -83,7 +82,7 @@ BELGIUM = DSMR5.extend(
         MBUS_EAN,
         MBUS_SWITCH,
         MBUS_VALVE,
-        replace(MBUS_READING, peer="BELGIUM_MBUSn_METER_READING1",
+        MBUS_READING._replace(peer="BELGIUM_MBUSn_METER_READING1",
                 description="last reading of the MBus device with its capture time (water)"),
         MBUS_GAS_RAW,
     ],

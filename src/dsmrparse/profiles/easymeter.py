@@ -3,7 +3,6 @@ in W, no CRC, and gateway bytes (a counter, padding) after the ``!`` line."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 from .._kinds import TEXT
 from ._intl import TOTALS
@@ -17,8 +16,8 @@ Q3D = Profile(
         Field("1-0:0.0.0", "device_address", TEXT, None, "device address",
               "Q3D_EQUIPMENT_IDENTIFIER"),
         *TOTALS,
-        *[replace(f, unit="W") for f in PHASE_POWER[:3]],
-        replace(POWER[0], unit="W"),
+        *[f._replace(unit="W") for f in PHASE_POWER[:3]],
+        POWER[0]._replace(unit="W"),
         Field("1-0:96.5.5", "device_state", TEXT, None, "device state (hexadecimal flags)",
               "Q3D_EQUIPMENT_STATE"),
         Field("0-0:96.1.255", "serial_number", TEXT, None, "meter serial number",

@@ -3,7 +3,6 @@ frequency in kHz as the meters write them, plus average voltages (``32.24.0``)."
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 from .._kinds import QUANTITY
 from ._intl import FREQUENCY
@@ -21,9 +20,9 @@ LITHUANIA = SWEDEN.extend(
     "lithuania",
     "Lithuania ESO",
     add=[
-        *[replace(f, unit="kV") for f in VOLTAGES],
-        *[replace(f, unit="kA") for f in CURRENTS],
-        replace(FREQUENCY, unit="kHz"),
+        *[f._replace(unit="kV") for f in VOLTAGES],
+        *[f._replace(unit="kA") for f in CURRENTS],
+        FREQUENCY._replace(unit="kHz"),
         *AVERAGE_VOLTAGES,
     ],
     timezone="Europe/Vilnius",

@@ -4,7 +4,7 @@ encrypted (see :mod:`dsmrparse.crypto`)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+
 
 from .._kinds import COMPLEX, HEX_TEXT
 from ._converters import quantity_list
@@ -35,7 +35,7 @@ LUXEMBOURG = DSMR5.extend(
         *TOTALS,
         *REACTIVE_ENERGY,
         *REACTIVE_POWER,
-        replace(LIMITER, unit="kVA", description="threshold of the load limiter (apparent power)"),
+        LIMITER._replace(unit="kVA", description="threshold of the load limiter (apparent power)"),
         *APPARENT_POWER,
         CURRENT_LIMITS,
         BREAKER,

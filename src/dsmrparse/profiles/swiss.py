@@ -3,7 +3,6 @@ come on measurement channel 1 (``1-1:1.8.1``); a month peak and a peak history a
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 from .._kinds import TEXT
 from ._schema import Field, Profile, SerialSettings
@@ -24,7 +23,7 @@ from .dutch import (
 
 
 def _channel_1(rows: list[Field]) -> list[Field]:
-    return [replace(f, obis=f.obis.replace("1-0:", "1-1:", 1)) for f in rows]
+    return [f._replace(obis=f.obis.replace("1-0:", "1-1:", 1)) for f in rows]
 
 
 DEVICE_ADDRESS = Field("0-0:0.0.0", "device_address", TEXT, None, "device address", None)
@@ -35,8 +34,8 @@ SWISS = Profile(
     fields=(
         TIMESTAMP_ROW, DEVICE_ADDRESS, *_channel_1([*TARIFF_ENERGY]), TARIFF,
         *_channel_1([*POWER]), *FAILURES, *SAGS_SWELLS, *VOLTAGES, *CURRENTS, TEXT_MESSAGE,
-        replace(EMUCS_VERSION, description="P1 version information"),
-        replace(EAN, description="meter serial number or EAN"), *PHASE_POWER, TEXT_CODE,
+        EMUCS_VERSION._replace(description="P1 version information"),
+        EAN._replace(description="meter serial number or EAN"), *PHASE_POWER, TEXT_CODE,
         *_channel_1([MONTH_PEAK]), PEAK_HISTORY, AVERAGE_DEMAND,
     ),
     timezone="Europe/Zurich",
