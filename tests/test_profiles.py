@@ -422,12 +422,13 @@ def test_every_row_has_a_snake_case_name_and_known_kind() -> None:
             assert f.kind != dsmrparse._kinds.COMPLEX or f.converter is not None
 
 
-def test_docs_table_matches_the_profiles() -> None:
+@pytest.mark.parametrize("page_name", ["docs/profiles.md", "README.md"])
+def test_docs_table_matches_the_profiles(page_name: str) -> None:
     from pathlib import Path
 
     from dsmrparse.profiles.docs import markdown_table
 
-    page = (Path(__file__).parent.parent / "docs" / "profiles.md").read_text(encoding="utf-8")
+    page = (Path(__file__).parent.parent / page_name).read_text(encoding="utf-8")
     start = page.index("<!-- BEGIN generated table -->\n") + len("<!-- BEGIN generated table -->\n")
     end = page.index("<!-- END generated table -->")
     assert page[start:end] == markdown_table(), "run python -m dsmrparse.profiles.docs"

@@ -73,5 +73,25 @@ def markdown_table() -> str:
     )
 
 
+BEGIN = "<!-- BEGIN generated table -->\n"
+END = "<!-- END generated table -->"
+
+
+def rewrite(path: str) -> None:
+    """Put the current table between the markers of a Markdown page (README.md, docs/profiles.md)."""
+    with open(path, encoding="utf-8") as f:
+        page = f.read()
+    start = page.index(BEGIN) + len(BEGIN)
+    end = page.index(END)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(page[:start] + markdown_table() + page[end:])
+
+
 if __name__ == "__main__":  # pragma: no cover
-    print(markdown_table(), end="")
+    import sys
+
+    # python -m dsmrparse.profiles.docs README.md docs/profiles.md   (no argument: print it)
+    for page_path in sys.argv[1:]:
+        rewrite(page_path)
+    if len(sys.argv) == 1:
+        print(markdown_table(), end="")
