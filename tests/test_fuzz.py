@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from conftest import fixture_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dsmrparse
+from conftest import fixture_bytes
 from dsmrparse import DsmrError
 
 SEED = fixture_bytes("nl/dsmr50_iskra_am550_dead_mbus1.txt")
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def outcome(data: bytes) -> str:
@@ -39,7 +41,11 @@ def mutated(draw: st.DrawFn) -> bytes:
 
 
 @SETTINGS
-@given(st.binary(max_size=400) | mutated() | st.text(alphabet="/!()*.:-0123456789ABSW\r\n", max_size=300).map(lambda s: s.encode()))
+@given(
+    st.binary(max_size=400)
+    | mutated()
+    | st.text(alphabet="/!()*.:-0123456789ABSW\r\n", max_size=300).map(lambda s: s.encode())
+)
 def test_only_dsmr_errors_escape(twin: str, data: bytes) -> None:
     try:
         dsmrparse.parse(data)

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from conftest import FIXTURES, fixture_bytes
 
 import dsmrparse
+from conftest import FIXTURES, fixture_bytes
 from dsmrparse import CrcError, DsmrError, FramingError, LineSyntaxError, ValueConversionError
 
 MANIFEST = json.loads((FIXTURES / "manifest.json").read_text())
@@ -243,7 +243,12 @@ def test_interchange_form_is_json_with_exact_numbers(twin: str) -> None:
     assert '"value":2130.115' in text and '"value":0.000' in text
     d = json.loads(text, parse_float=Decimal)
     assert d["format"] == "dsmrparse/1"
-    assert d["crc"] == {"status": "ok", "given": "56DD", "computed": "56DD", "checked_as_crlf": False}
+    assert d["crc"] == {
+        "status": "ok",
+        "given": "56DD",
+        "computed": "56DD",
+        "checked_as_crlf": False,
+    }
     assert d["timestamp"] == "2020-04-26T22:33:25+02:00"
     first = d["objects"][3]
     assert first == {

@@ -12,7 +12,7 @@ from types import ModuleType
 
 _fast: ModuleType | None
 try:
-    from . import _fastparse as _fast  # type: ignore[attr-defined,no-redef]
+    from . import _fastparse as _fast  # type: ignore[no-redef]
 except ImportError:  # no compiler at install time: the pure twin serves
     _fast = None
 

@@ -13,7 +13,9 @@ from typing import Any
 _LIMIT = 512  # distinct (groups, zone) keys kept per converter; cleared when full
 
 
-def memoized(converter: Callable[[tuple[str, ...], Any], Any]) -> Callable[[tuple[str, ...], Any], Any]:
+def memoized(
+    converter: Callable[[tuple[str, ...], Any], Any],
+) -> Callable[[tuple[str, ...], Any], Any]:
     cache: dict[tuple[tuple[str, ...], Any], Any] = {}
 
     def convert(groups: tuple[str, ...], ctx: Any) -> Any:

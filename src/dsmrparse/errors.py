@@ -62,10 +62,19 @@ class CrcError(DsmrError):
 
     kind = "crc"
 
-    def __init__(self, message: str, *, expected: int, computed: int, **where: int | None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        expected: int,
+        computed: int,
+        line: int | None = None,
+        offset: int | None = None,
+        obis: str | None = None,
+    ) -> None:
         self.expected = expected
         self.computed = computed
-        super().__init__(message, **where)  # type: ignore[arg-type]
+        super().__init__(message, line=line, offset=offset, obis=obis)
 
 
 class LineSyntaxError(DsmrError):

@@ -112,12 +112,14 @@ def _convert_ignoring_flags(
 
 def _as_error(problem: Problem, tokens: Tokens) -> DsmrError:
     cls = _ERRORS.get(problem.kind, DsmrError)
-    where = {"line": problem.line, "offset": problem.offset, "obis": problem.obis}
+    line, offset, obis = problem.line, problem.offset, problem.obis
     if cls is CrcError:
         return CrcError(
             problem.message,
             expected=tokens.crc_given,
             computed=tokens.crc_computed,
-            **where,
+            line=line,
+            offset=offset,
+            obis=obis,
         )
-    return cls(problem.message, **where)  # type: ignore[arg-type]
+    return cls(problem.message, line=line, offset=offset, obis=obis)

@@ -27,14 +27,12 @@ class ObisCode:
 
     @classmethod
     def parse(cls, text: str) -> ObisCode:
-        """Parse ``1-0:1.8.1``, ``1-0:1.8.1*255``, ``1-0:1.8.1.255`` or the pattern ``0-n:24.2.1``."""
+        """Parse `1-0:1.8.1`, `1-0:1.8.1*255`, `1-0:1.8.1.255` or the pattern `0-n:24.2.1`."""
         m = _CODE.match(text)
         if m is None:
             raise ValueError(f"not an OBIS code: {text!r}")
         a, b, c, d, e, f = m.groups()
-        return cls(
-            _group(a, 0), _group(b, 0), int(c), int(d), int(e), 255 if f is None else int(f)
-        )
+        return cls(_group(a, 0), _group(b, 0), int(c), int(d), int(e), 255 if f is None else int(f))
 
     @property
     def is_pattern(self) -> bool:
@@ -50,8 +48,7 @@ class ObisCode:
         if isinstance(other, str):
             other = ObisCode.parse(other)
         return all(
-            mine == WILDCARD or mine == theirs
-            for mine, theirs in zip(self._key(), other._key())
+            mine == WILDCARD or mine == theirs for mine, theirs in zip(self._key(), other._key())
         )
 
     def with_channel(self, channel: int) -> ObisCode:

@@ -60,8 +60,19 @@ def register(profile: Profile) -> Profile:
 
 
 for _p in (
-    BELGIUM, ISKRA_IE5, LUXEMBOURG, AUSTRIA, HUNGARY, SWISS, SWEDEN, LITHUANIA, Q3D, WARMTELINK,
-    DSMR3, DSMR4, DSMR5,
+    BELGIUM,
+    ISKRA_IE5,
+    LUXEMBOURG,
+    AUSTRIA,
+    HUNGARY,
+    SWISS,
+    SWEDEN,
+    LITHUANIA,
+    Q3D,
+    WARMTELINK,
+    DSMR3,
+    DSMR4,
+    DSMR5,
 ):
     register(_p)
 

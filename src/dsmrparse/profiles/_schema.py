@@ -144,8 +144,7 @@ class Profile:
         """Concrete OBIS code -> (kind, name, unit, converter): what the parser twins read."""
         converters = {id(r): memoized(r.converter) for r in self.fields if r.converter is not None}
         return {
-            code: (r.kind, r.name, r.unit, converters.get(id(r)))
-            for code, r in self.rows.items()
+            code: (r.kind, r.name, r.unit, converters.get(id(r))) for code, r in self.rows.items()
         }
 
     @cached_property

@@ -3,7 +3,6 @@ integer registers in Wh, W, varh and var, usually inside a DLMS-encrypted frame.
 
 from __future__ import annotations
 
-
 from ._intl import REACTIVE_ENERGY, REACTIVE_ENERGY_TARIFFS, REACTIVE_POWER, TOTALS
 from ._schema import Field, Profile, SerialSettings
 from .dutch import POWER, TARIFF_ENERGY, TIMESTAMP_ROW, VERSION
@@ -29,12 +28,26 @@ AUSTRIA = Profile(
     fields=(
         VERSION,
         TIMESTAMP_ROW,
-        *_base_units([
-            _imp_total, _imp_1, _imp_2, _power_imp,
-            _exp_total, _exp_1, _exp_2, _power_exp,
-            _rimp, _rimp_1, _rimp_2, _qimp,
-            _rexp, _rexp_1, _rexp_2, _qexp,
-        ]),
+        *_base_units(
+            [
+                _imp_total,
+                _imp_1,
+                _imp_2,
+                _power_imp,
+                _exp_total,
+                _exp_1,
+                _exp_2,
+                _power_exp,
+                _rimp,
+                _rimp_1,
+                _rimp_2,
+                _qimp,
+                _rexp,
+                _rexp_1,
+                _rexp_2,
+                _qexp,
+            ]
+        ),
     ),
     timezone="Europe/Vienna",
     crc_required=True,

@@ -8,7 +8,6 @@ history.
 
 from __future__ import annotations
 
-
 from .._kinds import COMPLEX, HEX_TEXT, INTEGER, QUANTITY, TEXT, TIMESTAMPED
 from ._converters import peak_history
 from ._schema import Field
@@ -25,33 +24,83 @@ from .dutch import (
     VERSION,
 )
 
-EMUCS_VERSION = Field("0-0:96.1.4", "p1_version", TEXT, None,
-                      "e-MUCS version (50217 is 1.7.1, 50221 is 2.1.1)",
-                      "BELGIUM_VERSION_INFORMATION")
-AVERAGE_DEMAND = Field("1-0:1.4.0", "average_demand", QUANTITY, "kW",
-                       "average demand of the running quarter hour",
-                       "BELGIUM_CURRENT_AVERAGE_DEMAND")
-MONTH_PEAK = Field("1-0:1.6.0", "month_peak", TIMESTAMPED, "kW",
-                   "highest quarter-hour demand of this month, with its time",
-                   "BELGIUM_MAXIMUM_DEMAND_MONTH")
-PEAK_HISTORY = Field("0-0:98.1.0", "peak_history", COMPLEX, "kW",
-                     "month peaks of the last 13 months: (month start, peak time, value)",
-                     "BELGIUM_MAXIMUM_DEMAND_13_MONTHS", peak_history)
-CURRENT_LIMIT_L1 = Field("1-0:31.4.0", "current_limit_l1", QUANTITY, "A",
-                         "current limit of the fuse supervision, L1",
-                         "BELGIUM_MAX_CURRENT_PER_PHASE")
+EMUCS_VERSION = Field(
+    "0-0:96.1.4",
+    "p1_version",
+    TEXT,
+    None,
+    "e-MUCS version (50217 is 1.7.1, 50221 is 2.1.1)",
+    "BELGIUM_VERSION_INFORMATION",
+)
+AVERAGE_DEMAND = Field(
+    "1-0:1.4.0",
+    "average_demand",
+    QUANTITY,
+    "kW",
+    "average demand of the running quarter hour",
+    "BELGIUM_CURRENT_AVERAGE_DEMAND",
+)
+MONTH_PEAK = Field(
+    "1-0:1.6.0",
+    "month_peak",
+    TIMESTAMPED,
+    "kW",
+    "highest quarter-hour demand of this month, with its time",
+    "BELGIUM_MAXIMUM_DEMAND_MONTH",
+)
+PEAK_HISTORY = Field(
+    "0-0:98.1.0",
+    "peak_history",
+    COMPLEX,
+    "kW",
+    "month peaks of the last 13 months: (month start, peak time, value)",
+    "BELGIUM_MAXIMUM_DEMAND_13_MONTHS",
+    peak_history,
+)
+CURRENT_LIMIT_L1 = Field(
+    "1-0:31.4.0",
+    "current_limit_l1",
+    QUANTITY,
+    "A",
+    "current limit of the fuse supervision, L1",
+    "BELGIUM_MAX_CURRENT_PER_PHASE",
+)
 EAN = Field("0-0:96.1.2", "ean", HEX_TEXT, None, "EAN code of the connection (e-MUCS 2)", None)
-GRID = Field("1-0:94.32.1", "grid_configuration", INTEGER, None,
-             "grid configuration: 230 V or 400 V (e-MUCS 2)", None)
-MBUS_ID_BE = Field("0-n:96.1.1", "mbus_equipment_id", HEX_TEXT, None,
-                   "MBus device equipment identifier", "BELGIUM_MBUSn_EQUIPMENT_IDENTIFIER")
-MBUS_EAN = Field("0-n:96.1.2", "mbus_ean", HEX_TEXT, None, "EAN code of the MBus device (e-MUCS 2)",
-                 None)
-MBUS_SWITCH = Field("0-n:96.3.10", "mbus_switch", INTEGER, None,
-                    "relay or valve state of the MBus channel (e-MUCS 2)", None)
-MBUS_GAS_RAW = Field("0-n:24.2.3", "mbus_reading", TIMESTAMPED, None,
-                     "last reading of the MBus device, not temperature-corrected (gas)",
-                     "BELGIUM_MBUSn_METER_READING2")
+GRID = Field(
+    "1-0:94.32.1",
+    "grid_configuration",
+    INTEGER,
+    None,
+    "grid configuration: 230 V or 400 V (e-MUCS 2)",
+    None,
+)
+MBUS_ID_BE = Field(
+    "0-n:96.1.1",
+    "mbus_equipment_id",
+    HEX_TEXT,
+    None,
+    "MBus device equipment identifier",
+    "BELGIUM_MBUSn_EQUIPMENT_IDENTIFIER",
+)
+MBUS_EAN = Field(
+    "0-n:96.1.2", "mbus_ean", HEX_TEXT, None, "EAN code of the MBus device (e-MUCS 2)", None
+)
+MBUS_SWITCH = Field(
+    "0-n:96.3.10",
+    "mbus_switch",
+    INTEGER,
+    None,
+    "relay or valve state of the MBus channel (e-MUCS 2)",
+    None,
+)
+MBUS_GAS_RAW = Field(
+    "0-n:24.2.3",
+    "mbus_reading",
+    TIMESTAMPED,
+    None,
+    "last reading of the MBus device, not temperature-corrected (gas)",
+    "BELGIUM_MBUSn_METER_READING2",
+)
 # Iskra IE.5 (Wallonia) extras
 SERIAL = Field("0-0:96.1.0", "serial_number", HEX_TEXT, None, "meter serial number", None)
 LOGICAL_NAME = Field("1-0:0.0.0", "device_address", TEXT, None, "device address", None)
@@ -82,8 +131,10 @@ BELGIUM = DSMR5.extend(
         MBUS_EAN,
         MBUS_SWITCH,
         MBUS_VALVE,
-        MBUS_READING._replace(peer="BELGIUM_MBUSn_METER_READING1",
-                description="last reading of the MBus device with its capture time (water)"),
+        MBUS_READING._replace(
+            peer="BELGIUM_MBUSn_METER_READING1",
+            description="last reading of the MBus device with its capture time (water)",
+        ),
         MBUS_GAS_RAW,
     ],
     remove=[VERSION.obis] + [f.obis for f in (*FAILURES, *SAGS_SWELLS)],

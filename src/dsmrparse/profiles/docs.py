@@ -12,8 +12,19 @@ from ._schema import Profile
 
 # the order of the columns: the Dutch family first, then by country
 ORDER = (
-    "dsmr3", "dsmr4", "dsmr5", "warmtelink", "belgium", "iskra_ie5", "luxembourg", "austria",
-    "hungary", "sweden", "lithuania", "swiss", "q3d",
+    "dsmr3",
+    "dsmr4",
+    "dsmr5",
+    "warmtelink",
+    "belgium",
+    "iskra_ie5",
+    "luxembourg",
+    "austria",
+    "hungary",
+    "sweden",
+    "lithuania",
+    "swiss",
+    "q3d",
 )
 
 
@@ -66,10 +77,8 @@ def markdown_table() -> str:
     """Every family with its facts, then every OBIS object with its name and, per family, the
     unit the family expects (✓ for objects without a unit)."""
     return (
-        families_table()
-        + "\nObjects per family (the cell holds the expected unit;"
-        " `0-n` is any MBus channel 1-4):\n\n"
-        + objects_table()
+        families_table() + "\nObjects per family (the cell holds the expected unit;"
+        " `0-n` is any MBus channel 1-4):\n\n" + objects_table()
     )
 
 
@@ -78,7 +87,7 @@ END = "<!-- END generated table -->"
 
 
 def rewrite(path: str) -> None:
-    """Put the current table between the markers of a Markdown page (README.md, docs/profiles.md)."""
+    """Put the current table between the markers of a Markdown page (README, docs)."""
     with open(path, encoding="utf-8") as f:
         page = f.read()
     start = page.index(BEGIN) + len(BEGIN)

@@ -3,7 +3,6 @@ in W, no CRC, and gateway bytes (a counter, padding) after the ``!`` line."""
 
 from __future__ import annotations
 
-
 from .._kinds import TEXT
 from ._intl import TOTALS
 from ._schema import Field, Profile, SerialSettings
@@ -13,15 +12,28 @@ Q3D = Profile(
     name="q3d",
     title="EasyMeter Q3D (Germany)",
     fields=(
-        Field("1-0:0.0.0", "device_address", TEXT, None, "device address",
-              "Q3D_EQUIPMENT_IDENTIFIER"),
+        Field(
+            "1-0:0.0.0", "device_address", TEXT, None, "device address", "Q3D_EQUIPMENT_IDENTIFIER"
+        ),
         *TOTALS,
         *[f._replace(unit="W") for f in PHASE_POWER[:3]],
         POWER[0]._replace(unit="W"),
-        Field("1-0:96.5.5", "device_state", TEXT, None, "device state (hexadecimal flags)",
-              "Q3D_EQUIPMENT_STATE"),
-        Field("0-0:96.1.255", "serial_number", TEXT, None, "meter serial number",
-              "Q3D_EQUIPMENT_SERIALNUMBER"),
+        Field(
+            "1-0:96.5.5",
+            "device_state",
+            TEXT,
+            None,
+            "device state (hexadecimal flags)",
+            "Q3D_EQUIPMENT_STATE",
+        ),
+        Field(
+            "0-0:96.1.255",
+            "serial_number",
+            TEXT,
+            None,
+            "meter serial number",
+            "Q3D_EQUIPMENT_SERIALNUMBER",
+        ),
     ),
     timezone="Europe/Berlin",
     crc_required=False,

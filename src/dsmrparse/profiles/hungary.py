@@ -29,19 +29,37 @@ from .dutch import (
 )
 
 _MORE_TARIFFS = [
-    Field(f"1-0:{c}.8.{t}", f"electricity_{d}_tariff_{t}", QUANTITY, "kWh",
-          f"energy {'taken from' if d == 'imported' else 'given to'} the grid, tariff {t}",
-          f"EON_HU_ELECTRICITY_{'USED' if d == 'imported' else 'DELIVERED'}_TARIFF_{t}")
+    Field(
+        f"1-0:{c}.8.{t}",
+        f"electricity_{d}_tariff_{t}",
+        QUANTITY,
+        "kWh",
+        f"energy {'taken from' if d == 'imported' else 'given to'} the grid, tariff {t}",
+        f"EON_HU_ELECTRICITY_{'USED' if d == 'imported' else 'DELIVERED'}_TARIFF_{t}",
+    )
     for c, d in ((1, "imported"), (2, "exported"))
     for t in (3, 4)
 ]
-ABSOLUTE_TOTAL = Field("1-0:15.8.0", "electricity_absolute_total", QUANTITY, "kWh",
-                       "imported plus exported energy (|A|)", "EON_HU_ELECTRICITY_COMBINED")
-SERIAL = Field("0-0:96.1.0", "serial_number", HEX_TEXT, None, "meter serial number",
-               "EQUIPMENT_IDENTIFIER_GAS")
-BILLING = Field("0-0:98.1.0", "billing_row", COMPLEX, None,
-                "registers at the end of last month: (time) then the values in order",
-                "EON_HU_LAST_MONTH_DATA", billing_row)
+ABSOLUTE_TOTAL = Field(
+    "1-0:15.8.0",
+    "electricity_absolute_total",
+    QUANTITY,
+    "kWh",
+    "imported plus exported energy (|A|)",
+    "EON_HU_ELECTRICITY_COMBINED",
+)
+SERIAL = Field(
+    "0-0:96.1.0", "serial_number", HEX_TEXT, None, "meter serial number", "EQUIPMENT_IDENTIFIER_GAS"
+)
+BILLING = Field(
+    "0-0:98.1.0",
+    "billing_row",
+    COMPLEX,
+    None,
+    "registers at the end of last month: (time) then the values in order",
+    "EON_HU_LAST_MONTH_DATA",
+    billing_row,
+)
 
 _imp_total, _exp_total = TOTALS
 
@@ -49,12 +67,30 @@ HUNGARY = Profile(
     name="hungary",
     title="Hungary E.ON",
     fields=(
-        TIMESTAMP_ROW, LOGICAL_DEVICE_NAME, SERIAL, TARIFF, BREAKER, LIMITER,
-        _imp_total, *TARIFF_ENERGY[:2], *_MORE_TARIFFS[:2],
-        _exp_total, *TARIFF_ENERGY[2:], *_MORE_TARIFFS[2:],
-        *REACTIVE_ENERGY, *QUADRANT_ENERGY, ABSOLUTE_TOTAL,
-        *VOLTAGES, *CURRENTS, *POWER_FACTORS, FREQUENCY, *POWER, *QUADRANT_POWER,
-        *CURRENT_LIMITS, BILLING, TEXT_MESSAGE,
+        TIMESTAMP_ROW,
+        LOGICAL_DEVICE_NAME,
+        SERIAL,
+        TARIFF,
+        BREAKER,
+        LIMITER,
+        _imp_total,
+        *TARIFF_ENERGY[:2],
+        *_MORE_TARIFFS[:2],
+        _exp_total,
+        *TARIFF_ENERGY[2:],
+        *_MORE_TARIFFS[2:],
+        *REACTIVE_ENERGY,
+        *QUADRANT_ENERGY,
+        ABSOLUTE_TOTAL,
+        *VOLTAGES,
+        *CURRENTS,
+        *POWER_FACTORS,
+        FREQUENCY,
+        *POWER,
+        *QUADRANT_POWER,
+        *CURRENT_LIMITS,
+        BILLING,
+        TEXT_MESSAGE,
     ),
     timezone="Europe/Budapest",
     crc_required=True,

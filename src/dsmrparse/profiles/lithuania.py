@@ -3,7 +3,6 @@ frequency in kHz as the meters write them, plus average voltages (``32.24.0``)."
 
 from __future__ import annotations
 
-
 from .._kinds import QUANTITY
 from ._intl import FREQUENCY
 from ._schema import Field
@@ -11,8 +10,7 @@ from .dutch import CURRENTS, VOLTAGES
 from .nordic import SWEDEN
 
 AVERAGE_VOLTAGES = [
-    Field(f"1-0:{c}.24.0", f"voltage_average_l{ph}", QUANTITY, "kV", f"average voltage L{ph}",
-          None)
+    Field(f"1-0:{c}.24.0", f"voltage_average_l{ph}", QUANTITY, "kV", f"average voltage L{ph}", None)
     for ph, c in ((1, 32), (2, 52), (3, 72))
 ]
 

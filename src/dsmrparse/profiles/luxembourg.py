@@ -4,8 +4,6 @@ encrypted (see :mod:`dsmrparse.crypto`)."""
 
 from __future__ import annotations
 
-
-
 from .._kinds import COMPLEX, HEX_TEXT
 from ._converters import quantity_list
 from ._intl import (
@@ -24,8 +22,15 @@ MESSAGES = [
     Field(f"0-0:96.13.{n}", f"text_message_{n}", HEX_TEXT, None, f"text message line {n}", None)
     for n in (2, 3, 4, 5)
 ]
-CURRENT_LIMITS = Field("1-1:31.4.0", "current_limits", COMPLEX, "A",
-                       "current limits of the meter's breaker (upper, lower)", None, quantity_list)
+CURRENT_LIMITS = Field(
+    "1-1:31.4.0",
+    "current_limits",
+    COMPLEX,
+    "A",
+    "current limits of the meter's breaker (upper, lower)",
+    None,
+    quantity_list,
+)
 
 LUXEMBOURG = DSMR5.extend(
     "luxembourg",

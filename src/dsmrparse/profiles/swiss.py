@@ -3,7 +3,6 @@ come on measurement channel 1 (``1-1:1.8.1``); a month peak and a peak history a
 
 from __future__ import annotations
 
-
 from .._kinds import TEXT
 from ._schema import Field, Profile, SerialSettings
 from .belgium import AVERAGE_DEMAND, EAN, EMUCS_VERSION, MONTH_PEAK, PEAK_HISTORY
@@ -32,11 +31,23 @@ SWISS = Profile(
     name="swiss",
     title="Switzerland (Sagemcom XT211)",
     fields=(
-        TIMESTAMP_ROW, DEVICE_ADDRESS, *_channel_1([*TARIFF_ENERGY]), TARIFF,
-        *_channel_1([*POWER]), *FAILURES, *SAGS_SWELLS, *VOLTAGES, *CURRENTS, TEXT_MESSAGE,
+        TIMESTAMP_ROW,
+        DEVICE_ADDRESS,
+        *_channel_1([*TARIFF_ENERGY]),
+        TARIFF,
+        *_channel_1([*POWER]),
+        *FAILURES,
+        *SAGS_SWELLS,
+        *VOLTAGES,
+        *CURRENTS,
+        TEXT_MESSAGE,
         EMUCS_VERSION._replace(description="P1 version information"),
-        EAN._replace(description="meter serial number or EAN"), *PHASE_POWER, TEXT_CODE,
-        *_channel_1([MONTH_PEAK]), PEAK_HISTORY, AVERAGE_DEMAND,
+        EAN._replace(description="meter serial number or EAN"),
+        *PHASE_POWER,
+        TEXT_CODE,
+        *_channel_1([MONTH_PEAK]),
+        PEAK_HISTORY,
+        AVERAGE_DEMAND,
     ),
     timezone="Europe/Zurich",
     crc_required=True,
