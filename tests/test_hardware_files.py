@@ -55,6 +55,32 @@ def test_async_file(twin):
     assert [t.crc for t in items] == ["ok", "ok"]
 
 
+ENCRYPTED = FIXTURES / "at/sagemcom_t210dr_encrypted.bin"
+AT_KEY = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+AT_AUTH = "00112233445566778899AABBCCDDEEFF"
+
+
+def test_encrypted_frames_are_opened_with_a_key(tmp_path, twin):
+    pytest.importorskip("cryptography")
+    path = tmp_path / "encrypted.bin"
+    path.write_bytes(ENCRYPTED.read_bytes() * 2)
+    plain = (FIXTURES / "at/sagemcom_t210dr_plaintext.txt").read_bytes()
+    items = list(dsmrparse.open(str(path), key=AT_KEY, auth_key=AT_AUTH, dedupe=False))
+    assert len(items) == 2
+    assert all(t.crc == "ok" and body(t.raw) == body(plain) for t in items)
+
+
+def test_an_encrypted_frame_without_key_or_with_a_wrong_key_is_skipped(tmp_path, twin):
+    pytest.importorskip("cryptography")
+    path = tmp_path / "encrypted.bin"
+    path.write_bytes(ENCRYPTED.read_bytes())
+    src = dsmrparse.open(str(path))
+    assert list(src) == [] and src.stats.skipped.get("encrypted") == 1
+    wrong = dsmrparse.open(str(path), key="BB" * 16, auth_key=AT_AUTH, yield_errors=True)
+    (record,) = list(wrong)
+    assert record.kind == "encrypted" and "decryption failed" in record.message
+
+
 def test_a_missing_file_is_a_source_error(tmp_path):
     with pytest.raises(dsmrparse.SourceError):
         list(dsmrparse.open(str(tmp_path / "nope.txt")))

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any, NamedTuple, Union
 
 from . import _impl
@@ -93,6 +94,8 @@ class Options:
     yield_errors: bool = False  # hand out Skipped records in the stream too
     on_error: ErrorCallback | None = None  # called with every Skipped record
     decrypt: Callable[[bytes], bytes] | None = None  # DLMS frame -> plaintext telegram
+    key: bytes | str | None = None  # AES key of encrypted meters (crypto extra): sets decrypt
+    auth_key: bytes | str | None = None  # their authentication key, if the meter uses one
     max_frame: int = 8192
     chunk_size: int = 4096
     follow: bool = False  # files: keep reading as the file grows (tail -f)
@@ -111,6 +114,10 @@ def make_options(options: Mapping[str, Any]) -> Options:
     if opts.interval < 0 or opts.timeout <= 0:
         raise ValueError("interval must be >= 0 and timeout > 0")
     serial_settings(opts.serial)  # a bad setting fails here, not on the first connect
+    if opts.key is not None and opts.decrypt is None:
+        from .crypto import decrypt
+
+        opts.decrypt = partial(decrypt, key=opts.key, auth_key=opts.auth_key)
     if opts.request_line not in (None, "rts", "dtr", "both"):
         raise ValueError("request_line must be 'rts', 'dtr' or 'both'")
     return opts
