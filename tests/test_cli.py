@@ -14,12 +14,15 @@ from pathlib import Path
 
 import pytest
 
+import dsmrparse
 from conftest import FIXTURES
 from dsmrparse import profiles
 from dsmrparse.cli import main
 
 LF_CAPTURE = FIXTURES / "streams" / "iskra_am550_566_telegrams_lf.txt"
-SRC = str(Path(__file__).parent.parent / "src")
+# the directory holding the dsmrparse package this test process imported (installed or src/),
+# so that subprocesses run the same build, compiled twin included
+SRC = str(Path(dsmrparse.__file__).resolve().parent.parent)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -33,7 +33,9 @@ from test_hardware_support import (
 )
 
 STREAM = FIXTURES / "streams/garbage_between_telegrams.txt"
-SRC = str(Path(__file__).parent.parent / "src")
+# the directory holding the dsmrparse package this test process imported (installed or src/),
+# so that subprocesses run the same build, compiled twin included
+SRC = str(Path(dsmrparse.__file__).resolve().parent.parent)
 
 
 def test_a_captured_file_is_read_to_its_end(twin):
@@ -184,8 +186,6 @@ def test_read_refuses_a_bad_setting_with_exit_code_2(capsysbinary):
 
 
 def test_read_stdin_through_the_real_command():
-    if not (Path(SRC) / "dsmrparse" / "cli.py").exists():
-        pytest.skip("the dsmrparse command (cli.py) is not here yet")
     env = dict(os.environ, PYTHONPATH=SRC)
     done = subprocess.run(
         [sys.executable, "-m", "dsmrparse", "read", "-", "--count", "2"],

@@ -669,6 +669,14 @@ cdef int _scan_stamp(const Py_UCS1* s, Py_ssize_t n, _Stamp* st) noexcept nogil:
     return 1
 
 
+# Register texts seen lately -> their Decimal. Building a Decimal is the largest single cost of a
+# quantity, and a meter repeats most of its registers from one telegram to the next (energy counts
+# change a few times a minute, voltages and currents move within a few values). Decimals are
+# immutable and exact whatever the context, so sharing one is invisible to users.
+cdef dict _DECIMALS = {}
+cdef Py_ssize_t _DECIMALS_LIMIT = 4096
+
+
 cdef class _Converter:
     """One convert() call's state: the time context, its two fixed offsets fetched once, and the
     unit of the last quantity (a second return value without a tuple)."""
@@ -682,15 +690,20 @@ cdef class _Converter:
 
     cdef object quantity(self, object text, object expected):
         cdef Py_ssize_t n, end
+        cdef PyObject* hit
         cdef const Py_UCS1* s = _ucs1(text, &n)
         if s != NULL:
             end = _number_end(s, n, False)
             if end >= 0:
-                if end == n:
-                    self.unit = None
-                    return _Decimal(text)
-                self.unit = _unit(text, s, end + 1, n, expected)
-                return _Decimal(PyUnicode_Substring(text, 0, end))
+                self.unit = None if end == n else _unit(text, s, end + 1, n, expected)
+                hit = PyDict_GetItemWithError(_DECIMALS, text)
+                if hit != NULL:
+                    return <object>hit
+                value = _Decimal(text if end == n else PyUnicode_Substring(text, 0, end))
+                if len(_DECIMALS) >= _DECIMALS_LIMIT:
+                    _DECIMALS.clear()
+                _DECIMALS[text] = value
+                return value
         value, self.unit = _parse_quantity(text)
         return value
 
