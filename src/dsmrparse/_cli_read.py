@@ -16,7 +16,7 @@ __all__ = ["register", "run"]
 EXIT_OK = 0
 EXIT_USAGE = 2  # a bad option value
 EXIT_SOURCE = 3  # the source could not be opened, or gave up
-EXIT_MISSING = 4  # pyserial is not installed
+EXIT_MISSING = 4  # pyserial (or websocket-client for ws://) is not installed
 EXIT_INTERRUPTED = 130
 
 
@@ -27,7 +27,8 @@ def register(subparsers: Any) -> None:
         description=(
             "Read telegrams from SOURCE and write one JSON line per telegram (the interchange "
             "form) to stdout. SOURCE is a device (/dev/ttyUSB0), socket://host:port, "
-            "rfc2217://host:port, http://bridge (or a full endpoint URL), a file, or - for stdin. "
+            "rfc2217://host:port, http://bridge (or a full endpoint URL), ws://host (DSMR-logger "
+            "websocket firmware, port 81), a file, or - for stdin. "
             "Lost connections are re-made quietly; what was skipped is logged to stderr."
         ),
     )
@@ -52,7 +53,7 @@ def register(subparsers: Any) -> None:
         type=float,
         default=None,
         metavar="S",
-        help="HTTP bridges: seconds between polls (default 1)",
+        help="HTTP and ws:// bridges: seconds between polls (default 1)",
     )
     p.add_argument(
         "--timeout",

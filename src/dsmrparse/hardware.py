@@ -41,6 +41,7 @@ from ._links import (
     serial_settings,
 )
 from ._source_common import Backoff, Item, Options, Pipeline, Skipped, Stats, make_options
+from ._ws_bridge import WsBridge
 from .errors import SourceError
 from .telegram import Telegram
 
@@ -54,7 +55,8 @@ def open(source: str | os.PathLike[str], **options: Any) -> Source:  # noqa: A00
 
     ``source`` is a device path (``/dev/ttyUSB0``, ``COM3``), ``socket://host:port``,
     ``rfc2217://host:port``, an ``http://`` URL of a bridge (a bare ``http://host`` is probed),
-    a file path or ``-`` for standard input. Options: see :class:`Options` and docs/sources.md.
+    ``ws://host`` for a DSMR-logger with the websocket firmware (port 81), a file path or ``-``
+    for standard input. Options: see :class:`Options` and docs/sources.md.
     """
     opts = make_options(options)
     spec = os.fspath(source)
@@ -69,6 +71,8 @@ def _kind_of(spec: str) -> str:
     lower = spec.lower()
     if lower.startswith(("http://", "https://")):
         return "http"
+    if lower.startswith(("ws://", "wss://")):
+        return "ws"
     if lower.startswith("socket://"):
         return "socket"
     if lower.startswith("rfc2217://"):
@@ -171,7 +175,7 @@ class Source:
 
     def __init__(self, spec: str, kind: str, opts: Options) -> None:
         self.spec = spec
-        self.kind = kind  # "serial", "socket", "rfc2217", "http" or "file"
+        self.kind = kind  # "serial", "socket", "rfc2217", "http", "ws" or "file"
         self.opts = opts
         self._pipe = Pipeline(opts, _redact(spec))
         self._backoff = Backoff(opts, _redact(spec))
@@ -180,6 +184,7 @@ class Source:
         self._plan = _SerialPlan(settings, opts.auto_window)
         self._closed = threading.Event()
         self._http = HttpPoller(spec, self._pipe) if kind == "http" else None
+        self._ws = WsBridge(spec, self._pipe, self._backoff) if kind == "ws" else None
         self._agen: Any = None
 
     # ---- public --------------------------------------------------------------------------
@@ -228,10 +233,15 @@ class Source:
     def __iter__(self) -> Iterator[Item]:
         if self.kind == "http":
             return self._http_sync()
+        if self._ws is not None:
+            return self._ws.run(self._wait, self._closed)
         return self._stream_sync()
 
     def __aiter__(self) -> AsyncIterator[Item]:
-        agen = self._http_async() if self.kind == "http" else self._stream_async()
+        if self._ws is not None:
+            agen = self._ws.arun(self._await, self._closed)
+        else:
+            agen = self._http_async() if self.kind == "http" else self._stream_async()
         self._agen = agen
         return agen
 
