@@ -28,6 +28,8 @@ from .telegram import Telegram
 from .values import time_context
 
 _FLAG = re.compile(r"^(\d{12})[SWsw]$")
+_PADDING = b" \t\r\n\x00\xff"
+MAX_TELEGRAM = 65536  # the largest real telegrams are about 2 KiB; anything bigger is a stream
 
 _ERRORS: dict[str, type[DsmrError]] = {
     "framing": FramingError,
@@ -63,6 +65,12 @@ def build(
     key: bytes | str | None = None,
     auth_key: bytes | str | None = None,
 ) -> Telegram:
+    if len(data) > MAX_TELEGRAM:
+        raise FramingError(
+            f"{len(data)} bytes is no single telegram (at most {MAX_TELEGRAM}); "
+            "use iter_telegrams or a FrameScanner for streams",
+            offset=0,
+        )
     if data[:1] == b"\xdb":  # a DLMS general-global-cipher frame: open it first
         data = _open_frame(data, key, auth_key)
     impl = _impl.current
@@ -77,8 +85,21 @@ def build(
     else:
         entries, value_problems = _convert_ignoring_flags(impl, tokens.lines, chosen, ctx)
     problems = tokens.problems
+    if problems:  # rare: keep each line the tokenizer could not read as a raw entry
+        entries = _with_unreadable_lines(data, entries, problems)
     if value_problems:
         problems = problems + value_problems
+    if tokens.end < len(data) and not chosen.gateway_trailer:
+        extra = data[tokens.end :].strip(_PADDING)
+        if extra:
+            problems = problems + [
+                Problem(
+                    "framing",
+                    f"{len(extra)} bytes after the end of the telegram ignored",
+                    None,
+                    tokens.end,
+                )
+            ]
     if tokens.crc == "absent" and chosen.crc_required:
         problems = problems + [
             Problem("crc", f"no CRC, but {chosen.title} telegrams carry one", None, tokens.end)
@@ -88,6 +109,30 @@ def build(
     if mbus_channels is not None:
         mbus_channels = MappingProxyType(dict(mbus_channels))
     return Telegram(data, tokens, chosen, reason, tuple(entries), tuple(problems), mbus_channels)
+
+
+def _with_unreadable_lines(data: bytes, entries: list[Entry], problems: list[Problem]) -> list[Entry]:
+    """Entries plus one raw entry per line with a syntax problem, in telegram order.
+
+    Nothing is lost: such a line keeps its text (``raw``), its place and its error; its ``obis`` is
+    the text before the first ``(`` (or the whole line), as written.
+    """
+    extra = []
+    for p in problems:
+        if p.kind != "syntax" or p.line is None or p.offset is None:
+            continue
+        start = data.rfind(b"\n", 0, p.offset) + 1
+        end = data.find(b"\n", p.offset)
+        text = data[start : end if end >= 0 else len(data)].decode("latin-1").rstrip("\r")
+        code = text.partition("(")[0].strip()
+        extra.append(Entry(code, None, None, None, None, (text,), p.line, start, p.message))
+    if not extra:
+        return entries
+    return sorted(entries + extra, key=_line_of)
+
+
+def _line_of(entry: Entry) -> int:
+    return entry.line
 
 
 def _open_frame(data: bytes, key: bytes | str | None, auth_key: bytes | str | None) -> bytes:

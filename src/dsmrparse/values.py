@@ -29,6 +29,7 @@ __all__ = [
 # Dates meters write where there is no real date: unused MBus channels, empty peak history rows.
 SENTINEL_TIMESTAMPS = frozenset({"632525252525", "000101000000", "700101010000", "000000000000"})
 
+_MAX_DIGITS = 40
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _HEX = re.compile(r"^(?:[0-9A-Fa-f]{2})+$")
 
@@ -90,7 +91,7 @@ def parse_timestamp(text: str, ctx: TimeContext) -> datetime | None:
         return None
     if len(text) == 24:  # no decimal timestamp is this long: a hex COSEM date-time
         return _cosem_datetime(text, ctx)
-    if not text.isdigit() or len(text) not in (12, 14):
+    if not (text.isascii() and text.isdigit()) or len(text) not in (12, 14):
         raise ValueError(f"not a timestamp: {text + flag!r}")
     year = 2000 + int(text[0:2]) if len(text) == 12 else int(text[0:4])
     rest = text[-10:]
@@ -157,7 +158,9 @@ def parse_quantity(text: str) -> tuple[Decimal, str | None]:
 
 def parse_integer(text: str) -> tuple[int, str | None]:
     number, unit = split_unit(text)
-    if not number or not (number.isdigit() or (number[0] in "+-" and number[1:].isdigit())):
+    digits = number[1:] if number[:1] in ("+", "-") else number
+    # isdigit alone admits "²" and other digits int() refuses; and no register has 40 digits
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > _MAX_DIGITS:
         raise ValueError(f"not an integer: {text!r}")
     return int(number), unit
 

@@ -42,6 +42,7 @@ DEFAULT = DSMR5
 _VERSION_CODES = ("1-3:0.2.8", "0-0:96.1.4")
 _VERSION_SCAN = 6  # version objects sit at the top of a telegram
 _CACHE_LIMIT = 1024
+_CACHE_LINES = 200  # real telegrams have well under 100 objects
 
 # (header, OBIS codes in telegram order) -> (profile, reason), or the position of the version
 # object when the layout alone does not decide
@@ -109,7 +110,8 @@ def detect(tokens: Tokens) -> tuple[Profile, str]:
         decided = _decide(key[0], key[1])
         if len(_decided) >= _CACHE_LIMIT:
             _decided.clear()
-        _decided[key] = decided
+        if len(lines) <= _CACHE_LINES:  # garbage with thousands of lines is not worth keeping
+            _decided[key] = decided
     if type(decided) is not int:
         return decided  # type: ignore[return-value]
     line = lines[decided]  # the version object's position, the same for the whole layout

@@ -74,6 +74,7 @@ class Profile:
         "fingerprint": (),  # OBIS codes that, all present, make this family likely
         "fingerprint_absent": (),  # ... provided none of these is present
         "aliases": (),  # other names ``get`` accepts ("dsmr2.2" for "dsmr3")
+        "gateway_trailer": False,  # True: bytes after the end line are expected, not a problem
         "extra": None,
     }
 
@@ -91,6 +92,7 @@ class Profile:
     fingerprint: tuple[str, ...]
     fingerprint_absent: tuple[str, ...]
     aliases: tuple[str, ...]
+    gateway_trailer: bool
     extra: dict[str, Any]
 
     def __init__(self, name: str, title: str, fields: tuple[Field, ...], **facts: Any) -> None:

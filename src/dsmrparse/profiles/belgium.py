@@ -152,7 +152,9 @@ ISKRA_IE5 = BELGIUM.extend(
     "iskra_ie5",
     "Belgium Iskra IE.5 (Wallonia)",
     dst_flags=False,
-    header_prefixes=("ISk5\x02MIE5", "ISK5\\MIE5"),
+    # the meter writes "/ISk5\2MIE5..."; some captures hold byte 0x02 where "\2" was (the CRC
+    # covers that byte), and "\MIE5" without the 2 is seen in documentation
+    header_prefixes=("ISk5\\2MIE5", "ISk5\x02MIE5", "ISK5\\MIE5"),
     version_objects=(),
     notes="DST flag ignored: the zone rules of Europe/Brussels decide the offset.",
 )

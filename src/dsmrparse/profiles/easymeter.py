@@ -40,6 +40,7 @@ Q3D = Profile(
     serial=SerialSettings(9600, 7, "E", 1),
     country="DE",
     header_prefixes=("ESY5Q3D",),
+    gateway_trailer=True,  # the gateway adds its own line and 0xFF padding after "!"
     notes="No CRC; the gateway appends a counter and padding after '!', which is ignored. "
     "Powers are signed on some models.",
 )
