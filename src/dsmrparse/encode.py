@@ -199,9 +199,10 @@ def encode(
     *,
     header: str | None = None,
     line_ending: str = "\r\n",
-    crc: bool = True,
+    crc: bool | None = None,
 ) -> bytes:
-    """One telegram with the objects given, in that order, and a valid CRC.
+    """One telegram with the objects given, in that order, and a valid CRC (by default only for
+    families whose meters write one: DSMR 2.2/3 and the Q3D gateway do not).
 
     ``objects`` maps names (``"power_imported"``) or concrete OBIS codes (``"0-1:24.2.1"``) to
     values of the kind the profile row expects: a Decimal (or ``(Decimal, unit)``) for a
@@ -210,6 +211,8 @@ def encode(
     ``line_ending="\\n"`` writes an LF-only capture (its CRC still covers CRLF, as meters send it).
     """
     chosen = get_profile(profile)
+    if crc is None:
+        crc = chosen.crc_required
     ctx = time_context(chosen.timezone)
     items = objects.items() if isinstance(objects, Mapping) else objects
     lines = [f"/{header or _default_header(chosen)}", ""]
