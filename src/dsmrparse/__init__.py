@@ -92,7 +92,8 @@ def parse(
     first as a :class:`DsmrError`. ``mbus_channels={"gas": 2}`` pins a shortcut to a channel.
     An encrypted DLMS frame (``0xDB ...``, Luxembourg, Austria) is opened first with ``key`` (and
     ``auth_key`` when the meter uses one); see :func:`dsmrparse.decrypt`.
-    Only :class:`DsmrError` subclasses escape, whatever the input.
+    Only :class:`DsmrError` subclasses escape, whatever the bytes (a ``TypeError`` says that
+    ``data`` was neither bytes nor str).
     """
     raw = to_bytes(data)
     try:
