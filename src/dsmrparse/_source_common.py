@@ -168,7 +168,8 @@ class Pipeline:
     def report(self, item: Skipped) -> list[Item]:
         """Count and log a Skipped record, call the callback; return it when it is to be yielded."""
         self.stats.count(item.kind)
-        level = logging.INFO if item.kind in ("connection", "empty") else logging.WARNING
+        # noise comes in floods (a wrong baud rate, a bridge's own chatter): not a warning each
+        level = logging.INFO if item.kind in ("connection", "empty", "junk") else logging.WARNING
         log.log(level, "%s: skipped %s: %s", self.source, item.kind, item.message)
         if self.opts.on_error is not None:
             try:
