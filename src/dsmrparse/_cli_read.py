@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 from typing import IO, Any
 
 __all__ = ["register", "run"]
@@ -166,16 +167,25 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
     return opts
 
 
-def _setup_logging(args: argparse.Namespace) -> logging.Handler:
+def _setup_logging(args: argparse.Namespace) -> Callable[[], None]:
+    """Send the sources' log to stderr for this command; returns what undoes it (the command also
+    runs inside other programs and tests, whose logging must be left as it was)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("dsmrparse read: %(message)s"))
     logger = logging.getLogger("dsmrparse.sources")
+    level, propagate = logger.level, logger.propagate
     logger.addHandler(handler)
     logger.setLevel(
         logging.ERROR if args.quiet else logging.INFO if args.verbose else logging.WARNING
     )
     logger.propagate = False
-    return handler
+
+    def undo() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+    return undo
 
 
 def run(args: argparse.Namespace) -> int:
@@ -184,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
     from .hardware import Skipped
     from .hardware import open as open_source
 
-    handler = _setup_logging(args)
+    undo_logging = _setup_logging(args)
     out: IO[bytes] = sys.stdout.buffer
     written = 0
     source = None
@@ -235,7 +245,7 @@ def run(args: argparse.Namespace) -> int:
                 f"dsmrparse read: {written} written; skipped {skipped}; reconnects {s.reconnects}",
                 file=sys.stderr,
             )
-        logging.getLogger("dsmrparse.sources").removeHandler(handler)
+        undo_logging()
     return EXIT_OK
 
 
