@@ -348,6 +348,27 @@ def tokenize(data) -> Tokens:
         PyBuffer_Release(&view)
 
 
+cdef Py_ssize_t _header_start(const unsigned char* p, Py_ssize_t n) noexcept:
+    """Offset of the first "/" followed by three letters (the scanner's rule), or -1."""
+    cdef const unsigned char* hit
+    cdef Py_ssize_t pos = 0, i
+    cdef unsigned char c
+    while pos < n:
+        hit = <const unsigned char*>memchr(p + pos, 0x2F, n - pos)
+        if hit == NULL:
+            return -1
+        pos = hit - p
+        if pos + 4 <= n:
+            for i in range(1, 4):
+                c = p[pos + i] | 0x20
+                if c < 0x61 or c > 0x7A:
+                    break
+            else:
+                return pos
+        pos += 1
+    return -1
+
+
 cdef object _tokenize(const unsigned char* p, Py_ssize_t n):
     cdef const unsigned char* hit
     cdef Py_ssize_t start, i, seg, segend, e, a, b, paren, pos, close, bang = -1, end
@@ -361,10 +382,9 @@ cdef object _tokenize(const unsigned char* p, Py_ssize_t n):
     cdef list problems
     cdef object header = None, groups, obis, code, prev, item
 
-    hit = <const unsigned char*>memchr(p, 0x2F, n)
-    if hit == NULL:
-        raise FramingError("no '/' header found", offset=0)
-    start = hit - p
+    start = _header_start(p, n)
+    if start < 0:
+        raise FramingError("no '/' header (a '/' and three letters) found", offset=0)
     problems = []
     if start:
         for i in range(start):
@@ -539,7 +559,12 @@ cdef object _tokenize(const unsigned char* p, Py_ssize_t n):
                 computed = repaired
                 crc_repaired = True
         elif line_ending == "LF":
-            crc_repaired = True
+            if crc_given == computed:
+                crc_repaired = True
+            else:  # a device that computed it over the LF-only bytes as sent
+                repaired = _crc_update(0, p + start, body_end - start)
+                if repaired == crc_given:
+                    computed = repaired
         if crc_given == computed:
             crc = "ok"
         else:
@@ -1183,19 +1208,650 @@ cdef Py_ssize_t _crc_end(const unsigned char* buf, Py_ssize_t size, Py_ssize_t p
 cdef Py_ssize_t _dlms_length(const unsigned char* buf, Py_ssize_t size) noexcept:
     """Whole length of a general-global-cipher frame at buf[0], 0 if unknown yet, -1 if invalid."""
     # 0xDB, systitle length (8), systitle, then a BER length of what follows
-    cdef Py_ssize_t first, width
+    # and a security byte: without that check "\xdb\x08" in noise would swallow what follows
+    cdef Py_ssize_t first, width, head, length
     if size < 11:
         return 0
     if buf[1] != 0x08:
         return -1
     first = buf[10]
     if first < 0x80:
-        return 11 + first
-    width = first & 0x7F
-    if width != 1 and width != 2:
-        return -1
-    if size < 11 + width:
+        head = 11
+        length = first
+    else:
+        width = first & 0x7F
+        if width != 1 and width != 2:
+            return -1
+        if size < 11 + width:
+            return 0
+        head = 11 + width
+        length = buf[11] if width == 1 else (buf[11] << 8 | buf[12])
+    if size <= head:
         return 0
-    if width == 1:
-        return 11 + 1 + buf[11]
-    return 11 + 2 + (buf[11] << 8 | buf[12])
+    if buf[head] != 0x10 and buf[head] != 0x20 and buf[head] != 0x30:
+        return -1
+    return head + length
+
+
+# ============================================================================================
+# columnar: whole telegrams straight to columns (see _purepy.ColumnBuilder, the reference)
+#
+# One pass over a frame in C (lines, OBIS codes looked up in a C table, numbers, times, CRC)
+# into a row of C cells, then one append per column into the columns' own arrays: no Python
+# object per value, only a str for a text cell that differs from the last one. Anything this
+# pass does not read exactly (a line or value with a problem, an odd spelling, mixed line ends,
+# another profile) makes feed() return -1 and the caller takes the full parse.
+
+from cpython cimport array
+from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE, PyByteArray_Resize
+from cpython.list cimport PyList_Append
+from cpython.object cimport Py_SIZE
+from libc.string cimport memset
+
+cdef enum:
+    _COL_FLOAT = 0
+    _COL_DECIMAL = 1
+    _COL_INT = 2
+    _COL_TIMESTAMP = 3
+    _COL_STR = 4
+    _OP_VALUE = 1  # columnar.OP_VALUE
+    _TABLE = 512  # OBIS code slots (open addressing); a plan has about 100 codes
+    _DISCARD = 3  # cells past the columns: where a later object of a claimed name is checked
+
+cdef int _RAW = K.RAW
+cdef dict _COL_KINDS = {"float": _COL_FLOAT, "decimal": _COL_DECIMAL, "int": _COL_INT,
+                        "timestamp": _COL_TIMESTAMP, "str": _COL_STR}
+cdef double _POW10[23]
+for _i in range(23):
+    _POW10[_i] = 10.0 ** _i
+
+
+cdef struct _Act:
+    unsigned char code[24]
+    int len  # 0: a free slot
+    int op, kind, col, stamp_col, unit_col, version
+    int index  # into the builder's per-action lists (expected unit, caches, COMPLEX cell)
+
+
+cdef struct _Cell:
+    bint set  # claimed by an object of the telegram (maybe with no value: a sentinel date)
+    bint valid
+    double f
+    long long i  # int, timestamp micros, unscaled decimal
+    int aux  # timestamp UTC offset in minutes, decimal scale
+
+
+cdef struct _Num:
+    bint neg
+    unsigned long long m  # the significant digits, when there are at most 18
+    int sig
+    int scale  # digits after the point
+    Py_ssize_t end  # n, or the index of the "*" before the unit
+
+
+cdef bint _read_number(const unsigned char* s, Py_ssize_t n, bint integer, _Num* out) noexcept nogil:
+    """A plain number as _number_end accepts it (what values.py reads the same way)."""
+    cdef Py_ssize_t end = _number_end(s, n, integer), i = 0
+    cdef bint point = False
+    cdef unsigned char c
+    if end < 0:
+        return False
+    out.neg = s[0] == 0x2D
+    if s[0] == 0x2B or s[0] == 0x2D:
+        i = 1
+    out.m = 0
+    out.sig = 0
+    out.scale = 0
+    while i < end:
+        c = s[i]
+        if c == 0x2E:
+            point = True
+        else:
+            if point:
+                out.scale += 1
+            if out.sig or c != 0x30:
+                out.sig += 1
+                if out.sig <= 18:
+                    out.m = out.m * 10 + (c - 0x30)
+        i += 1
+    out.end = end
+    return True
+
+
+cdef inline long long _days_from_civil(int y, int m, int d) noexcept nogil:
+    # days since 1970-01-01 (H. Hinnant's algorithm; years here are 2000 to 2099)
+    cdef long long era, yoe, doy, doe
+    if m <= 2:
+        y -= 1
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+cdef inline bint _ascii_units_equal(const unsigned char* a, const unsigned char* b,
+                                    Py_ssize_t n) noexcept nogil:
+    # values.units_equal (casefold) for ASCII text; other text is left to the full parse
+    cdef Py_ssize_t i
+    cdef unsigned char x, y
+    for i in range(n):
+        x = a[i]
+        y = b[i]
+        if x >= 0x80 or y >= 0x80:
+            return False
+        if 0x41 <= x <= 0x5A:
+            x |= 0x20
+        if 0x41 <= y <= 0x5A:
+            y |= 0x20
+        if x != y:
+            return False
+    return True
+
+
+cdef inline size_t _code_hash(const unsigned char* s, Py_ssize_t n) noexcept nogil:
+    cdef uint64_t a = 0, b = 0
+    memcpy(&a, s, 8)  # codes are 9 to 19 bytes
+    memcpy(&b, s + n - 8, 8)
+    return <size_t>(((a * 0x9E3779B97F4A7C15ULL) ^ (b + <uint64_t>n)) * 0xFF51AFD7ED558CCDULL >> 55)
+
+
+cdef class ColumnBuilder:
+    """Whole telegram frames in, one row each, appended to the columns' typed storage.
+
+    ``spec`` is a ``columnar.FastSpec`` and ``columns`` its ``columnar.Column`` objects in order.
+    :meth:`feed` returns the row's number of problems (only CRC problems get this far), or -1
+    when the frame needs the full parse, and then nothing was appended.
+    """
+
+    cdef object _spec, _profile
+    cdef int _ncols, _extra_col, _winter, _summer
+    cdef bint _crc_required, _strict, _usable
+    cdef int* _kinds
+    cdef _Act* _table
+    cdef _Cell* _cells
+    cdef list _objs  # the str cells
+    cdef list _values, _valid, _aux  # per column: its storage
+    cdef list _expected  # per action: the expected unit as bytes, or None
+    cdef list _cache_raw, _cache_val  # per action: the last text cell and the bytes it came from
+    cdef list _unit_raw, _unit_val  # per action: the last unit read
+    cdef list _complex  # per action: COMPLEX cell function, or None
+    cdef unsigned char* _key  # the layout key being built: header, codes, version groups
+    cdef Py_ssize_t _keylen, _keycap
+    cdef bytes _last_key
+    cdef object _last_layout
+    cdef dict _layouts
+
+    def __cinit__(self, *args, **kwargs):
+        self._kinds = NULL
+        self._table = NULL
+        self._cells = NULL
+        self._key = NULL
+        self._keylen = self._keycap = 0
+
+    def __dealloc__(self):
+        free(self._kinds)
+        free(self._table)
+        free(self._cells)
+        free(self._key)
+
+    def __init__(self, spec, list columns):
+        cdef Py_ssize_t i
+        self._spec = spec
+        self._profile = spec.profile
+        self._ncols = len(columns)
+        self._extra_col = spec.extra_col
+        self._winter = spec.winter
+        self._summer = spec.summer
+        self._crc_required = spec.crc_required
+        self._strict = spec.strict
+        self._kinds = <int*>realloc(NULL, sizeof(int) * (self._ncols + 1))
+        self._cells = <_Cell*>realloc(NULL, sizeof(_Cell) * (self._ncols + _DISCARD))
+        self._table = <_Act*>realloc(NULL, sizeof(_Act) * _TABLE)
+        if self._kinds == NULL or self._cells == NULL or self._table == NULL:
+            raise MemoryError()
+        memset(self._table, 0, sizeof(_Act) * _TABLE)
+        self._objs = [None] * (self._ncols + _DISCARD)
+        self._values, self._valid, self._aux = [], [], []
+        for i, col in enumerate(columns):
+            self._kinds[i] = _COL_KINDS[col.kind]
+            self._values.append(col.values)
+            self._valid.append(col.valid)
+            self._aux.append(col.scales if col.kind == "decimal" else col.offsets)
+        self._expected, self._cache_raw, self._cache_val = [], [], []
+        self._unit_raw, self._unit_val, self._complex = [], [], []
+        self._usable = len(spec.actions) * 2 < _TABLE
+        if self._usable:
+            for code, action in spec.actions.items():
+                self._add_action(code, action)
+        self._last_key = None
+        self._last_layout = None
+        self._layouts = {}
+
+    cdef int _add_action(self, str code, action) except -1:
+        cdef bytes raw = code.encode("ascii")
+        cdef Py_ssize_t n = len(raw)
+        cdef size_t h = _code_hash(raw, n)
+        cdef _Act* act
+        while self._table[h].len:
+            h = (h + 1) & (_TABLE - 1)
+        act = &self._table[h]
+        memcpy(act.code, <const char*>raw, n)
+        act.len = n
+        act.op = action.op
+        act.kind = action.kind
+        act.col = action.col
+        act.stamp_col = action.stamp_col
+        act.unit_col = action.unit_col
+        act.version = action.version
+        act.index = len(self._expected)
+        expected = None
+        if action.unit is not None:
+            try:
+                expected = action.unit.encode("latin-1")
+            except UnicodeEncodeError:  # no meter can write it: leave those to the full parse
+                act.op = 0
+        self._expected.append(expected)
+        self._complex.append(action.complex)
+        for cache in (self._cache_raw, self._cache_val, self._unit_raw, self._unit_val):
+            cache.append(None)
+        return 0
+
+    cdef inline _Act* _lookup(self, const unsigned char* s, Py_ssize_t n) noexcept:
+        cdef size_t h = _code_hash(s, n)
+        cdef _Act* act
+        while True:
+            act = &self._table[h]
+            if act.len == 0:
+                return NULL
+            if act.len == n and memcmp(act.code, s, n) == 0:
+                return act
+            h = (h + 1) & (_TABLE - 1)
+
+    def feed(self, data) -> int:
+        """Append the frame ``/`` ... ``!CRC`` as a row: its problem count, or -1 (nothing added)."""
+        if not PyBytes_CheckExact(data):
+            data = bytes(data)
+        if not self._usable:
+            return -1
+        return self._feed(data, <const unsigned char*>PyBytes_AS_STRING(data), len(<bytes>data))
+
+    # ---- the layout key
+
+    cdef int _key_add(self, const unsigned char* s, Py_ssize_t n) except -1:
+        cdef Py_ssize_t cap
+        cdef unsigned char* mem
+        if self._keylen + n > self._keycap:
+            cap = max(2 * self._keycap, self._keylen + n, 1024)
+            mem = <unsigned char*>realloc(self._key, cap)
+            if mem == NULL:
+                raise MemoryError()
+            self._key = mem
+            self._keycap = cap
+        memcpy(self._key + self._keylen, s, n)
+        self._keylen += n
+        return 0
+
+    cdef object _layout(self, bytes data):
+        """(the spec's profile reads it?, extra cell) for the key just built; cached."""
+        cdef bytes last = self._last_key
+        if last is not None and len(last) == self._keylen and memcmp(
+            PyBytes_AS_STRING(last), self._key, self._keylen
+        ) == 0:
+            return self._last_layout
+        key = PyBytes_FromStringAndSize(<const char*>self._key, self._keylen)
+        found = self._layouts.get(key)
+        if found is None:
+            if len(self._layouts) >= 256:
+                self._layouts.clear()
+            found = self._layouts[key] = self._spec.layout(data)
+        self._last_key = key
+        self._last_layout = found
+        return found
+
+    # ---- one frame
+
+    cdef int _feed(self, bytes data, const unsigned char* p, Py_ssize_t n) except -2:
+        cdef const unsigned char* hit
+        cdef Py_ssize_t seg, segend, e, paren, pos, close, body_end, end, a
+        cdef Py_ssize_t nl_count = 0, crlf_count = 0, ngroups
+        cdef Py_ssize_t gs[2]
+        cdef Py_ssize_t ge[2]
+        cdef int problems = 0, crc_given, i
+        cdef uint16_t computed
+        cdef _Act* act
+        cdef unsigned char newline = 0x0A
+        if n < 4 or p[0] != 0x2F:
+            return -1
+        memset(self._cells, 0, sizeof(_Cell) * (self._ncols + _DISCARD))
+        self._keylen = 0
+        # the header line
+        hit = <const unsigned char*>memchr(p, 0x0A, n)
+        if hit == NULL:
+            return -1
+        segend = hit - p
+        nl_count = 1
+        crlf_count = p[segend - 1] == 0x0D
+        e = segend
+        while e > 1 and p[e - 1] == 0x0D:
+            e -= 1
+        self._key_add(p + 1, e - 1)
+        self._key_add(&newline, 1)
+        seg = segend + 1
+        # object lines, up to the "!" line
+        while True:
+            if seg >= n:
+                return -1  # no "!" end line
+            if p[seg] == 0x21:
+                break
+            hit = <const unsigned char*>memchr(p + seg, 0x0A, n - seg)
+            if hit == NULL:
+                return -1
+            segend = hit - p
+            nl_count += 1
+            if p[segend - 1] == 0x0D:
+                crlf_count += 1
+            e = segend
+            while e > seg and p[e - 1] == 0x0D:
+                e -= 1
+            a = seg
+            while a < e and _ISSPACE[p[a]]:
+                a += 1
+            if a == e:  # a blank line: the tokenizer skips it too
+                seg = segend + 1
+                continue
+            hit = <const unsigned char*>memchr(p + seg, 0x28, e - seg)
+            if hit == NULL:
+                return -1
+            paren = hit - p
+            if paren - seg < 9 or not _is_canonical(p + seg, paren - seg):
+                return -1
+            # groups: "(...)" back to back up to the line end, nothing else
+            ngroups = 0
+            pos = paren
+            while pos < e:
+                if p[pos] != 0x28:
+                    return -1
+                hit = <const unsigned char*>memchr(p + pos + 1, 0x29, e - pos - 1)
+                if hit == NULL:
+                    return -1
+                close = hit - p
+                if ngroups < 2:
+                    gs[ngroups] = pos + 1
+                    ge[ngroups] = close
+                ngroups += 1
+                pos = close + 1
+            act = self._lookup(p + seg, paren - seg)
+            self._key_add(p + seg, paren - seg)
+            if act != NULL and act.version:
+                self._key_add(p + paren, e - paren)
+            self._key_add(&newline, 1)
+            if act != NULL:  # (unknown codes: the layout's extra cell names them)
+                if act.op != _OP_VALUE:
+                    return -1
+                if not self._value(act, p, paren, e, gs, ge, ngroups):
+                    return -1
+            seg = segend + 1
+
+        # the CRC over "/" through "!", as tokenize() checks it
+        body_end = seg + 1
+        end = body_end
+        while end < n and end < body_end + 4 and _ISHEX[p[end]]:
+            end += 1
+        if crlf_count != nl_count and crlf_count != 0:
+            return -1  # mixed line ends: the repair rules live in tokenize()
+        if crlf_count == 0:
+            computed = _crc_lf_as_crlf(p, body_end)
+        else:
+            computed = _crc_update(0, p, body_end)
+        if end == body_end:
+            crc = "absent"
+            if self._crc_required:
+                problems = 1
+        elif end - body_end < 3:
+            crc = "bad"
+            problems = 1
+        else:
+            crc_given = 0
+            for i in range(body_end, end):
+                crc_given = crc_given * 16 + _hexval(p[i])
+            if crc_given == computed:
+                crc = "ok"
+            elif crlf_count == 0:
+                return -1  # LF only and no match as CRLF: tokenize() knows the other rule
+            else:
+                crc = "bad"
+                problems = 1
+        if problems and self._strict:
+            return -1
+        layout = self._layout(data)
+        if not layout[0]:
+            return -1
+        self._commit(crc, problems, layout[1])
+        return problems
+
+    # ---- values
+
+    cdef bint _value(self, _Act* act, const unsigned char* p, Py_ssize_t paren, Py_ssize_t e,
+                     Py_ssize_t* gs, Py_ssize_t* ge, Py_ssize_t ngroups) except -1:
+        """Convert one object's groups into its cells; False: leave the telegram to the full
+        parse."""
+        cdef int col = act.col, stamp_col = act.stamp_col, unit_col = act.unit_col
+        cdef int kind = act.kind, numbers
+        cdef Py_ssize_t vs, ve, ts, te, i
+        cdef bint time_first
+        if col < 0 or self._cells[col].set:  # checked (its problems count), kept nowhere
+            numbers = self._kinds[col] if col >= 0 else _COL_DECIMAL
+            col = self._ncols
+            stamp_col = self._ncols + 1
+            unit_col = self._ncols + 2 if unit_col >= 0 else -1
+        else:
+            numbers = self._kinds[col]
+        if kind == _COMPLEX:
+            return self._complex_cell(act, p + paren, e - paren, col)
+        if kind == _TIMESTAMPED:
+            if ngroups != 2:
+                return False
+            time_first = ge[0] - gs[0] >= 12
+            for i in range(gs[0], ge[0]):
+                if p[i] == 0x2A or p[i] == 0x2E:
+                    time_first = False
+                    break
+            if time_first:
+                ts, te, vs, ve = gs[0], ge[0], gs[1], ge[1]
+            else:
+                ts, te, vs, ve = gs[1], ge[1], gs[0], ge[0]
+            if not self._number(act, p + vs, ve - vs, False, numbers, col, unit_col):
+                return False
+            if not self._stamp(p + ts, te - ts, stamp_col):
+                return False
+            self._cells[col].set = True
+            return True
+        if ngroups != 1:
+            return False
+        vs, ve = gs[0], ge[0]
+        if kind == _QUANTITY:
+            return self._number(act, p + vs, ve - vs, False, numbers, col, -1)
+        if kind == _INTEGER:
+            return self._number(act, p + vs, ve - vs, True, _COL_INT, col, -1)
+        if kind == _TIMESTAMP:
+            return self._stamp(p + vs, ve - vs, col)
+        if kind == _HEX_TEXT:
+            return self._text_cell(act, p + vs, ve - vs, col, True)
+        return self._text_cell(act, p + vs, ve - vs, col, False)  # TEXT, RAW
+
+    cdef bint _number(self, _Act* act, const unsigned char* s, Py_ssize_t n, bint integer,
+                      int numbers, int col, int unit_col) except -1:
+        cdef _Num num
+        cdef _Cell* cell = &self._cells[col]
+        cdef bytes expected
+        cdef Py_ssize_t ulen = 0, m
+        if n == 0 or not _read_number(s, n, integer, &num):
+            return False
+        if num.end < n:  # the unit, checked against the profile's as convert() does
+            ulen = n - num.end - 1
+            expected = <bytes>PyList_GET_ITEM(self._expected, act.index) if PyList_GET_ITEM(
+                self._expected, act.index) != <PyObject*>None else None
+            if expected is not None:
+                m = len(expected)
+                if m != ulen:
+                    return False
+                if memcmp(PyBytes_AS_STRING(expected), s + num.end + 1, m) != 0:
+                    if not _ascii_units_equal(
+                        <const unsigned char*>PyBytes_AS_STRING(expected), s + num.end + 1, m
+                    ):
+                        return False
+        if unit_col >= 0:
+            self._objs[unit_col] = (
+                self._unit_text(act, s + num.end + 1, ulen) if num.end < n else None
+            )
+            self._cells[unit_col].set = True
+            self._cells[unit_col].valid = num.end < n
+        if num.sig > 18:
+            return False
+        if numbers == _COL_INT:
+            cell.i = -<long long>num.m if num.neg else <long long>num.m
+        elif numbers == _COL_FLOAT:
+            if num.m > (1ULL << 53) or num.scale > 22:
+                return False  # not exact in one division: leave it to float(Decimal)
+            cell.f = <double>num.m / _POW10[num.scale]
+            if num.neg:
+                cell.f = -cell.f
+        else:  # decimal: unscaled and scale, as Column stores a Decimal
+            if num.scale > 127 or (num.neg and num.m == 0):
+                return False
+            cell.i = -<long long>num.m if num.neg else <long long>num.m
+            cell.aux = num.scale
+        cell.set = True
+        cell.valid = True
+        return True
+
+    cdef bint _stamp(self, const unsigned char* s, Py_ssize_t n, int col) noexcept:
+        cdef _Stamp st
+        cdef _Cell* cell = &self._cells[col]
+        cdef int verdict = _scan_stamp(s, n, &st)
+        cdef int offset
+        if verdict < 0:
+            return False
+        cell.set = True
+        if verdict == 0:  # a sentinel date: no time
+            cell.valid = False
+            return True
+        offset = self._summer if st.summer else self._winter
+        cell.i = (
+            _days_from_civil(st.year, st.month, st.day) * 86400
+            + st.hour * 3600 + st.minute * 60 + st.second - offset * 60
+        ) * 1000000
+        cell.aux = offset
+        cell.valid = True
+        return True
+
+    cdef object _unit_text(self, _Act* act, const unsigned char* s, Py_ssize_t n):
+        raw = <object>PyList_GET_ITEM(self._unit_raw, act.index)
+        if raw is not None and len(<bytes>raw) == n and memcmp(PyBytes_AS_STRING(raw), s, n) == 0:
+            return <object>PyList_GET_ITEM(self._unit_val, act.index)
+        text = _text(s, 0, n)
+        self._unit_raw[act.index] = PyBytes_FromStringAndSize(<const char*>s, n)
+        self._unit_val[act.index] = text
+        return text
+
+    cdef bint _text_cell(self, _Act* act, const unsigned char* s, Py_ssize_t n, int col,
+                         bint hex) except -1:
+        """A text cell; the str of the last telegram again when the bytes are the same."""
+        raw = <object>PyList_GET_ITEM(self._cache_raw, act.index)
+        if raw is not None and len(<bytes>raw) == n and memcmp(PyBytes_AS_STRING(raw), s, n) == 0:
+            value = <object>PyList_GET_ITEM(self._cache_val, act.index)
+        else:
+            value = _hex_cell(s, n) if hex else _text(s, 0, n)
+            if value is None:
+                return False
+            self._cache_raw[act.index] = PyBytes_FromStringAndSize(<const char*>s, n)
+            self._cache_val[act.index] = value
+        self._objs[col] = value
+        self._cells[col].set = True
+        self._cells[col].valid = True
+        return True
+
+    cdef bint _complex_cell(self, _Act* act, const unsigned char* s, Py_ssize_t n,
+                            int col) except -1:
+        """A COMPLEX object: its JSON cell from the Python converter, cached on its bytes."""
+        raw = <object>PyList_GET_ITEM(self._cache_raw, act.index)
+        if raw is not None and len(<bytes>raw) == n and memcmp(PyBytes_AS_STRING(raw), s, n) == 0:
+            value = <object>PyList_GET_ITEM(self._cache_val, act.index)
+        else:
+            ok, value = self._complex[act.index](_text(s, 0, n))
+            if not ok:
+                return False
+            self._cache_raw[act.index] = PyBytes_FromStringAndSize(<const char*>s, n)
+            self._cache_val[act.index] = value
+        self._objs[col] = value
+        self._cells[col].set = True
+        self._cells[col].valid = value is not None
+        return True
+
+    # ---- the row
+
+    cdef int _commit(self, str crc, int problems, object extra) except -1:
+        cdef int c
+        cdef _Cell* cell
+        cdef Py_ssize_t n
+        cdef array.array values, aux
+        cdef _Cell* cells = self._cells
+        self._objs[1] = self._profile
+        cells[1].set = cells[1].valid = True
+        self._objs[2] = crc
+        cells[2].set = cells[2].valid = True
+        cells[3].i = problems
+        cells[3].set = cells[3].valid = True
+        self._objs[self._extra_col] = extra
+        cells[self._extra_col].set = True
+        cells[self._extra_col].valid = extra is not None
+        for c in range(self._ncols):
+            cell = &cells[c]
+            valid = <object>PyList_GET_ITEM(self._valid, c)
+            n = PyByteArray_GET_SIZE(valid)
+            PyByteArray_Resize(valid, n + 1)
+            PyByteArray_AS_STRING(valid)[n] = 1 if cell.valid else 0
+            if self._kinds[c] == _COL_STR:
+                PyList_Append(
+                    <object>PyList_GET_ITEM(self._values, c),
+                    <object>PyList_GET_ITEM(self._objs, c) if cell.valid else None,
+                )
+                continue
+            values = <array.array>PyList_GET_ITEM(self._values, c)
+            n = Py_SIZE(values)
+            array.resize_smart(values, n + 1)
+            if self._kinds[c] == _COL_FLOAT:
+                values.data.as_doubles[n] = cell.f if cell.valid else 0.0
+                continue
+            values.data.as_longlongs[n] = cell.i if cell.valid else 0
+            if self._kinds[c] == _COL_TIMESTAMP:
+                aux = <array.array>PyList_GET_ITEM(self._aux, c)
+                array.resize_smart(aux, n + 1)
+                aux.data.as_shorts[n] = cell.aux if cell.valid else 0
+            elif self._kinds[c] == _COL_DECIMAL:
+                aux = <array.array>PyList_GET_ITEM(self._aux, c)
+                array.resize_smart(aux, n + 1)
+                aux.data.as_schars[n] = cell.aux if cell.valid else 0
+        return 0
+
+
+cdef object _hex_cell(const unsigned char* s, Py_ssize_t n):
+    """values.decode_hex_text for text that is no hex, or hex of printable ASCII; None for the
+    rest (UTF-8, control characters), which the full parse decides."""
+    cdef Py_ssize_t i
+    cdef int c
+    cdef Py_UCS1* out
+    if n == 0 or n & 1:
+        return _text(s, 0, n)
+    for i in range(n):
+        if not _ISHEX[s[i]]:
+            return _text(s, 0, n)
+    result = PyUnicode_New(n // 2, 127)
+    out = <Py_UCS1*>PyUnicode_DATA(result)
+    for i in range(0, n, 2):
+        c = _hexval(s[i]) * 16 + _hexval(s[i + 1])
+        if c < 0x20 or c > 0x7E:
+            return None
+        out[i // 2] = <Py_UCS1>c
+    return result

@@ -240,13 +240,13 @@ class _Missing(Exception):
 # parse
 
 
-def _render(fmt: str, numbers: str, schema: str, records: list[Any]) -> tuple[Any, dict[str, Any]]:
-    """Runs where the records were parsed (maybe a worker): output plus the summary's counts."""
+def _render(records: list[Any]) -> tuple[Any, dict[str, Any]]:
+    """JSON lines. Runs where the records were parsed (maybe a worker): output plus the
+    summary's counts."""
     from .files import Damaged
 
     counts: Counter[str] = Counter()
     damaged: list[tuple[str | None, int, str, str, str]] = []
-    telegrams: list[Telegram] = []
     end = 0
     for offset, item in records:
         if isinstance(item, Damaged):
@@ -254,21 +254,38 @@ def _render(fmt: str, numbers: str, schema: str, records: list[Any]) -> tuple[An
             damaged.append((item.source, offset, item.kind, item.error, item.to_json()))
             end = max(end, offset + len(item.raw))
             continue
-        telegrams.append(item)
         counts["telegrams"] += 1
         counts[f"crc:{item.crc}"] += 1
         for problem in item.problems:
             counts[f"problem:{problem.kind}"] += 1
         end = max(end, offset + len(item.raw))
-    if fmt == "jsonl":
-        lines = [
-            item.to_json() if isinstance(item, Telegram) else item.to_json() for _, item in records
-        ]
-        out: Any = "".join(line + "\n" for line in lines)
-    else:
-        from .columnar import Columns
+    out = "".join(item.to_json() + "\n" for _, item in records)
+    return out, {"counts": counts, "damaged": damaged, "end": end}
 
-        out = Columns.from_telegrams(telegrams, schema, numbers)
+
+def _render_columns(
+    numbers: str,
+    schema: str,
+    profile: str | None,
+    strict: bool,
+    name: str,
+    records: list[Any],
+) -> tuple[Any, dict[str, Any]]:
+    """Like _render for csv/parquet, from unparsed telegram frames (``map_records(raw=True)``):
+    the twin's ColumnBuilder fills the columns, the full parse only where it must."""
+    from .columnar import columns_from_records
+    from .files import Frame
+
+    out, left = columns_from_records(schema, numbers, profile, strict, name, records)
+    counts: Counter[str] = Counter()
+    end = 0
+    for offset, item in records:
+        end = max(end, offset + len(item.data if isinstance(item, Frame) else item.raw))
+    damaged = [(d.source, off, d.kind, d.error, d.to_json()) for off, d in left]
+    counts.update(f"record:{d.kind}" for _, d in left)
+    counts["telegrams"] = len(out)
+    counts.update(f"crc:{crc}" for crc in out.columns["crc"].values)
+    counts.update({f"problem:{kind}": n for kind, n in out.problem_kinds.items()})
     return out, {"counts": counts, "damaged": damaged, "end": end}
 
 
@@ -336,7 +353,7 @@ def _schema_profile(args: argparse.Namespace, sources: list[Any]) -> tuple[str, 
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    from .files import map_records
+    from .files import _name_of, map_records
 
     sources: list[Any] = list(args.files)
     if args.example:
@@ -361,7 +378,6 @@ def cmd_parse(args: argparse.Namespace) -> int:
     schema = ""
     if fmt != "jsonl":
         schema, sources = _schema_profile(args, sources)
-    render = partial(_render, fmt, args.numbers, schema)
     progress = _Progress(not args.quiet)
     totals: Counter[str] = Counter()
     errors_out = open(args.errors, "w", encoding="utf-8") if args.errors else None  # noqa: SIM115
@@ -371,8 +387,23 @@ def cmd_parse(args: argparse.Namespace) -> int:
         nonlocal listed
         for source in sources:
             done = 0
+            render: Any = _render
+            if fmt != "jsonl":
+                render = partial(
+                    _render_columns,
+                    args.numbers,
+                    schema,
+                    args.profile,
+                    args.strict,
+                    _name_of(source),
+                )
             for out, info in map_records(
-                source, render, profile=args.profile, strict=args.strict, jobs=args.jobs
+                source,
+                render,
+                profile=args.profile,
+                strict=args.strict,
+                jobs=args.jobs,
+                raw=fmt != "jsonl",
             ):
                 totals.update(info["counts"])
                 progress.update(max(info["end"] - done, 0), info["counts"])

@@ -10,61 +10,89 @@ The schema comes from the profile table, so every batch of a file has the same c
   ``_value``, ``_unit``;
 - ``extra``: JSON of the objects the schema has no column for, so nothing is lost.
 
-Floats, integers and timestamps are kept in typed arrays (``array('d')``, ``array('q')``) and
-handed to Arrow as buffers, not as one Python object per value.
+Floats, integers, timestamps and decimals are kept in typed arrays (``array('d')``,
+``array('q')``; a decimal as its unscaled integer and its scale) and handed to Arrow as buffers,
+not as one Python object per value. :meth:`Columns.add_frame` fills them straight from a
+telegram's bytes through the twin's ``ColumnBuilder`` (see ``_purepy``) and takes the full parse
+only for a telegram that path cannot read exactly, so the rows are the same either way.
 """
 
 from __future__ import annotations
 
 import csv
 from array import array
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import IO, Any
 
+from . import _impl
 from . import _kinds as K
 from ._types import as_json_value
-from .profiles import Profile
+from .profiles import Profile, detect
 from .profiles import get as get_profile
 from .telegram import Telegram, dumps
+from .values import time_context, units_equal
 
-__all__ = ["Columns", "schema_for", "read_csv", "write_parquet", "write_csv"]
+__all__ = [
+    "Columns",
+    "schema_for",
+    "iter_columns",
+    "columns_from_records",
+    "read_csv",
+    "write_parquet",
+    "write_csv",
+]
 
 MBUS_CHANNELS = (1, 2, 3, 4)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _BITS = bytes.maketrans(b"\x00\x01", b"01")
 
 
+_TYPED = ("float", "int", "timestamp", "decimal")
+_MAX_UNSCALED = 10**18  # decimals with up to 18 digits are kept as (unscaled int64, scale)
+
+
 @dataclass
 class Column:
-    """One column: ``kind`` is decimal, float, int, str or timestamp."""
+    """One column: ``kind`` is decimal, float, int, str or timestamp.
+
+    A decimal is stored as its unscaled integer in ``values`` and its scale in ``scales``
+    (``Decimal("1.500")`` is 1500 and 3); the rare one that does not fit (more than 18 digits,
+    ``-0``, an exponent) is kept whole in ``exact`` under its row index.
+    """
 
     name: str
     kind: str
     unit: str | None = None
-    values: Any = None  # array('d'), array('q') (int, timestamp micros) or a list
+    values: Any = None  # array('d'), array('q') (int, timestamp micros, unscaled decimal), list
     offsets: array = field(default_factory=lambda: array("h"))  # timestamps: UTC offset, minutes
     valid: bytearray = field(default_factory=bytearray)
+    scales: array = field(default_factory=lambda: array("b"))  # decimals: digits after the point
+    exact: dict[int, Decimal] = field(default_factory=dict)  # decimals that do not fit
 
     def __post_init__(self) -> None:
         if self.values is None:
             self.values = (
-                array("d")
-                if self.kind == "float"
-                else (array("q") if self.kind in ("int", "timestamp") else [])
+                array("d") if self.kind == "float" else (array("q") if self.kind in _TYPED else [])
             )
 
     def append(self, value: Any) -> None:
         if value is None:
             self.valid.append(0)
-            if self.kind in ("float", "int", "timestamp"):
+            if self.kind in _TYPED:
                 self.values.append(0)
                 if self.kind == "timestamp":
                     self.offsets.append(0)
+                elif self.kind == "decimal":
+                    self.scales.append(0)
             else:
                 self.values.append(None)
+            return
+        if self.kind == "decimal":
+            self._append_decimal(value)
             return
         self.valid.append(1)
         if self.kind == "timestamp":
@@ -81,12 +109,34 @@ class Column:
         else:
             self.values.append(value)
 
+    def _append_decimal(self, value: Any) -> None:
+        if not isinstance(value, Decimal):
+            value = Decimal(value)  # (TypeError, ValueError: the caller stores None)
+        sign, digits, exponent = value.as_tuple()
+        unscaled = 0
+        fits = isinstance(exponent, int) and -127 <= exponent <= 0 and len(digits) <= 18
+        if fits:
+            for d in digits:
+                unscaled = unscaled * 10 + d
+            fits = not (sign and unscaled == 0)  # -0 has no int64 form
+        if not fits:
+            self.exact[len(self.valid)] = value
+            unscaled = exponent = 0
+        self.valid.append(1)
+        self.values.append(-unscaled if sign else unscaled)
+        self.scales.append(-exponent)
+
     def get(self, i: int) -> Any:
         if not self.valid[i]:
             return None
         if self.kind == "timestamp":
             zone = timezone(timedelta(minutes=self.offsets[i]))
             return (_EPOCH + timedelta(microseconds=self.values[i])).astimezone(zone)
+        if self.kind == "decimal":
+            held = self.exact.get(i) if self.exact else None
+            if held is not None:
+                return held
+            return Decimal(self.values[i]).scaleb(-self.scales[i])
         return self.values[i]
 
     def to_list(self) -> list[Any]:
@@ -144,6 +194,14 @@ class Columns:
         }
         self._rows = 0
         self._complex = {row.name for row in chosen.fields if row.kind == K.COMPLEX}
+        self.problem_kinds: Counter[str] = Counter()  # the rows' problems, by kind
+        self._builder: Any = None  # the twin's ColumnBuilder, made on first use of add_frame
+        self._builder_for: tuple[Any, ...] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()  # the builder (compiled, tied to this process) stays here
+        state["_builder"] = state["_builder_for"] = None
+        return state
 
     @classmethod
     def from_telegrams(
@@ -174,7 +232,60 @@ class Columns:
         """The values of one column as Python objects (None where missing)."""
         return self.columns[name].to_list()
 
+    def add_frame(
+        self,
+        data: bytes,
+        parse: Callable[[bytes], Any],
+        profile: str | Profile | None = None,
+        strict: bool = False,
+    ) -> Any:
+        """Append the telegram in ``data`` (one frame, ``/`` to ``!CRC``) as a row.
+
+        The twin's ColumnBuilder reads the frame straight into the columns; a telegram it cannot
+        read exactly goes through ``parse`` (bytes -> Telegram, or another record such as
+        ``files.Damaged``), as :meth:`append` would get it. ``profile`` and ``strict`` must be what
+        ``parse`` uses. Returns None when a row was added, else what ``parse`` gave.
+        """
+        if self.add_fast(data, profile, strict):
+            return None
+        item = parse(data)
+        if not isinstance(item, Telegram):
+            return item
+        self.append(item)
+        return None
+
+    def add_fast(
+        self, data: bytes, profile: str | Profile | None = None, strict: bool = False
+    ) -> bool:
+        """Append the telegram in ``data`` as a row if the fast path reads it exactly; False
+        (nothing appended) when it needs the full parse: then :meth:`append` what that gives.
+        ``profile`` and ``strict`` are those the full parse uses."""
+        builder = self._builder_of(profile, strict)
+        if builder is None:
+            return False
+        problems = builder.feed(data)
+        if problems < 0:
+            return False
+        self._rows += 1
+        if problems:  # the fast path keeps only telegrams whose problems are CRC ones
+            self.problem_kinds["crc"] += problems
+        return True
+
+    def _builder_of(self, profile: str | Profile | None, strict: bool) -> Any:
+        key = (_impl.name(), None if profile is None else get_profile(profile).name, strict)
+        if self._builder_for != key:
+            spec = fast_spec(self, profile, strict)
+            self._builder = (
+                None
+                if spec is None
+                else _impl.current.ColumnBuilder(spec, list(self.columns.values()))
+            )
+            self._builder_for = key
+        return self._builder
+
     def append(self, t: Telegram) -> None:
+        for problem in t.problems:
+            self.problem_kinds[problem.kind] += 1
         row: dict[str, Any] = {
             "timestamp": t.timestamp,
             "profile": t.profile,
@@ -225,10 +336,14 @@ class Columns:
     def extend(self, other: Columns) -> None:
         for name, col in self.columns.items():
             theirs = other.columns[name]
+            base = len(col.valid)
             col.values.extend(theirs.values)
             col.offsets.extend(theirs.offsets)
+            col.scales.extend(theirs.scales)
+            col.exact.update({base + i: v for i, v in theirs.exact.items()})
             col.valid.extend(theirs.valid)
         self._rows += other._rows
+        self.problem_kinds.update(other.problem_kinds)
 
     def to_pydict(self) -> dict[str, list[Any]]:
         return {name: col.to_list() for name, col in self.columns.items()}
@@ -275,6 +390,174 @@ def _channel(obis: str) -> int:
     return int(obis.split(":")[0].split("-")[1])
 
 
+# --------------------------------------------------------------------------------------------
+# the spec a twin's ColumnBuilder follows: where each OBIS code of the profile goes
+
+OP_VALUE = 1  # convert by kind into column ``col`` (-1: convert, keep nothing)
+OP_FALLBACK = 2  # a telegram with this object takes the full parse (rare shapes)
+_MBUS_ROLE_COLUMNS = {
+    "mbus_device_type": "device_type",
+    "mbus_equipment_id": "equipment_id",
+    "mbus_reading": "value",
+}
+_VERSION_CODES = frozenset({"1-3:0.2.8", "0-0:96.1.4"})  # profiles.detect may read their value
+
+
+@dataclass(frozen=True)
+class Action:
+    """What the builder does with one OBIS code's line."""
+
+    op: int
+    kind: int = K.RAW  # the plan's value kind
+    col: int = -1  # the value's column
+    stamp_col: int = -1  # TIMESTAMPED: the column of its time
+    unit_col: int = -1  # MBus readings: the column of the unit as written
+    unit: str | None = None  # the unit the profile expects (a mismatch takes the full parse)
+    version: bool = False  # a version object: its groups decide the profile
+    complex: Callable[[str], tuple[bool, str | None]] | None = None  # COMPLEX: groups text -> cell
+
+
+@dataclass(frozen=True)
+class FastSpec:
+    """Everything a ColumnBuilder needs, in plain values: twin-neutral."""
+
+    profile: str
+    actions: dict[str, Action]  # concrete OBIS code -> action; codes not here go to ``extra``
+    kinds: tuple[str, ...]  # each column's kind, in column order
+    layout: Callable[[bytes], tuple[bool, str | None]]  # frame -> (ours?, extra cell)
+    crc_required: bool
+    strict: bool
+    winter: int  # UTC offsets of the profile's W and S times, minutes
+    summer: int
+    timezone: str
+    plan: dict[str, Any]  # the profile's plan, for the pure twin's convert()
+    extra_col: int
+
+
+def fast_spec(batch: Columns, profile: str | Profile | None, strict: bool) -> FastSpec | None:
+    """The spec for filling ``batch`` from frames parsed with ``profile`` (None: detected), or
+    None when the fast path cannot give the same rows (a profile whose S/W flags are ignored,
+    a named profile other than the batch's)."""
+    chosen = get_profile(batch.profile_name)
+    if not chosen.dst_flags or (profile is not None and get_profile(profile).name != chosen.name):
+        return None
+    index = {name: i for i, name in enumerate(batch.columns)}
+    kinds = tuple(col.kind for col in batch.columns.values())
+    ctx = time_context(chosen.timezone)
+    actions = {code: _action(code, row, index, kinds, ctx) for code, row in chosen.plan.items()}
+    winter = ctx.winter.utcoffset(None)
+    summer = ctx.summer.utcoffset(None)
+    assert winter is not None and summer is not None
+    return FastSpec(
+        profile=chosen.name,
+        actions=actions,
+        kinds=kinds,
+        layout=_layout_reader(chosen, profile is not None),
+        crc_required=chosen.crc_required,
+        strict=strict,
+        winter=int(winter.total_seconds()) // 60,
+        summer=int(summer.total_seconds()) // 60,
+        timezone=chosen.timezone,
+        plan=chosen.plan,
+        extra_col=index["extra"],
+    )
+
+
+# the column kinds each value kind may fill (None: a column of the numbers choice)
+_FILLS: dict[int, tuple[str, ...]] = {
+    K.QUANTITY: ("decimal", "float"),
+    K.INTEGER: ("int",),
+    K.TIMESTAMP: ("timestamp",),
+    K.TIMESTAMPED: ("decimal", "float"),
+    K.TEXT: ("str",),
+    K.HEX_TEXT: ("str",),
+    K.RAW: ("str",),
+    K.COMPLEX: ("str",),
+}
+_FIXED = frozenset({"profile", "crc", "problems", "extra"})
+
+
+def _action(
+    code: str, row: tuple[Any, ...], index: dict[str, int], kinds: tuple[str, ...], ctx: Any
+) -> Action:
+    """Where ``code`` goes, by the rules of :meth:`Columns.append`."""
+    kind, name, unit, converter = row
+    version = code in _VERSION_CODES
+    fallback = Action(OP_FALLBACK)
+    if kind not in _FILLS:
+        return fallback
+    channel = _channel(code) if code.startswith("0-") else 0
+    if name.startswith("mbus_"):
+        role = _MBUS_ROLE_COLUMNS.get(name) if channel in MBUS_CHANNELS else None
+        if role is None:  # converted (its problems count), kept nowhere
+            if kind == K.COMPLEX:
+                return fallback
+            return Action(OP_VALUE, kind, -1, -1, -1, unit, version)
+        col = index[f"mbus{channel}_{role}"]
+        if role == "value":
+            if kind != K.TIMESTAMPED:
+                return fallback
+            stamp, unit_col = index[f"mbus{channel}_timestamp"], index[f"mbus{channel}_unit"]
+            return Action(OP_VALUE, kind, col, stamp, unit_col, unit, version)
+    elif channel or name not in index or name in _FIXED:
+        return fallback  # would go to ``extra`` with its value, or clash with a fixed column
+    elif code == "0-0:1.0.0" or name == "timestamp":
+        if code != "0-0:1.0.0" or name != "timestamp" or kind != K.TIMESTAMP:
+            return fallback
+        col = index["timestamp"]
+    else:
+        col = index[name]
+    if kinds[col] not in _FILLS[kind]:
+        return fallback
+    stamp_col = index.get(f"{name}_timestamp", -1)
+    if (stamp_col >= 0) != (kind == K.TIMESTAMPED) and not name.startswith("mbus_"):
+        return fallback
+    if kind == K.COMPLEX:
+        return Action(
+            OP_VALUE,
+            kind,
+            col,
+            unit=unit,
+            version=version,
+            complex=_complex_cell(converter, unit, ctx),
+        )
+    if name.startswith("mbus_"):
+        stamp_col = -1
+    return Action(OP_VALUE, kind, col, stamp_col, -1, unit, version)
+
+
+def _complex_cell(
+    converter: Any, expected: str | None, ctx: Any
+) -> Callable[[str], tuple[bool, str | None]]:
+    """``(g1)(g2)...`` -> (converted cleanly?, the JSON cell): what append() stores for it."""
+
+    def cell(text: str) -> tuple[bool, str | None]:
+        groups = tuple(text[1:-1].split(")("))
+        try:
+            value, unit, _ = converter(groups, ctx)
+        except ValueError:
+            return False, None
+        if unit is not None and expected is not None and not units_equal(unit, expected):
+            return False, None
+        return True, (dumps(as_json_value(value)) if value is not None else None)
+
+    return cell
+
+
+def _layout_reader(profile: Profile, named: bool) -> Callable[[bytes], tuple[bool, str | None]]:
+    """frame -> (does ``profile`` read it?, its ``extra`` cell). Both depend only on the header,
+    the OBIS codes in order and the version objects' groups: the builders cache the answer."""
+    plan = profile.plan
+
+    def layout(data: bytes) -> tuple[bool, str | None]:
+        tokens = _impl.current.tokenize(data)
+        ours = named or detect(tokens)[0].name == profile.name
+        unknown = [ln.obis for ln in tokens.lines if ln.obis not in plan]
+        return ours, (dumps(dict.fromkeys(unknown)) if unknown else None)
+
+    return layout
+
+
 def _bitmap(pa: Any, valid: bytearray) -> Any:
     if all(valid):
         return None
@@ -295,9 +578,98 @@ def _arrow_array(pa: Any, col: Column, n: int, zone: str) -> Any:
         kind = pa.timestamp("us", tz=zone)
         return pa.Array.from_buffers(kind, n, [_bitmap(pa, col.valid), pa.py_buffer(col.values)])
     if col.kind == "decimal":
-        scale = max((-v.as_tuple().exponent for v in col.values if v is not None), default=3)
-        return pa.array(col.values, type=pa.decimal128(max(18, scale + 12), scale))
+        return _arrow_decimal(pa, col, n)
     return pa.array(col.values, type=pa.string())
+
+
+def _arrow_decimal(pa: Any, col: Column, n: int) -> Any:
+    scales = {s for s, ok in zip(col.scales, col.valid) if ok}
+    if len(scales) == 1 and not col.exact:
+        # one scale for the whole column: the unscaled int64s are the decimal128 values
+        scale = scales.pop()
+        ints = pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(col.values)])
+        wide = ints.cast(pa.decimal128(38, 0))  # (unscaled: the same 128 bits at any precision)
+        kind = pa.decimal128(max(18, scale + 12), scale)
+        return pa.Array.from_buffers(kind, n, [_bitmap(pa, col.valid), wide.buffers()[1]])
+    values = col.to_list()
+    scale = max((-v.as_tuple().exponent for v in values if v is not None), default=3)
+    return pa.array(values, type=pa.decimal128(max(18, scale + 12), scale))
+
+
+# --------------------------------------------------------------------------------------------
+# a whole capture to columns
+
+
+def columns_from_records(
+    schema: str | Profile,
+    numbers: str,
+    profile: str | Profile | None,
+    strict: bool,
+    name: str | None,
+    records: list[tuple[int, Any]],
+) -> tuple[Columns, list[tuple[int, Any]]]:
+    """Columns for a batch of ``files.map_records(..., raw=True)`` records, and the records that
+    are not rows (damaged, fragments, junk; telegrams refused in strict mode) in stream order.
+
+    ``profile``, ``strict`` and ``name`` are what the records were read with: a telegram that
+    the fast path cannot read is parsed as :func:`files.iter_telegrams` would have."""
+    from .files import Frame, read_frame
+
+    batch = Columns(schema, numbers)
+    left: list[tuple[int, Any]] = []
+    for offset, item in records:
+        if isinstance(item, Frame):
+            if batch.add_fast(item.data, profile, strict):
+                continue
+            item = read_frame(item, profile, strict, name)
+            if isinstance(item, Telegram):
+                batch.append(item)
+                continue
+        left.append((offset, item))
+    return batch, left
+
+
+def _columns_only(
+    schema: str,
+    numbers: str,
+    profile: str | Profile | None,
+    strict: bool,
+    name: str,
+    records: list[tuple[int, Any]],
+) -> Columns:
+    return columns_from_records(schema, numbers, profile, strict, name, records)[0]
+
+
+def iter_columns(
+    source: Any,
+    schema: str | Profile | None = None,
+    *,
+    profile: str | Profile | None = None,
+    numbers: str = "decimal",
+    strict: bool = False,
+    jobs: int = 1,
+    chunk_size: int | None = None,
+) -> Iterator[Columns]:
+    """A whole capture as batches of columns, in stream order, without a Telegram object per
+    telegram where the fast path can read it (damaged records are left out; see
+    :func:`columns_from_records` to keep them). The columns are ``schema``'s (default: the
+    named ``profile``, else DSMR 5); ``profile`` is what the telegrams are parsed with
+    (detected when None); ``jobs=N`` fills batches on N processes."""
+    from functools import partial
+
+    from .files import DEFAULT_CHUNK_SIZE, _name_of, map_records
+
+    table = get_profile(schema or profile or "dsmr5").name
+    render = partial(_columns_only, table, numbers, profile, strict, _name_of(source))
+    yield from map_records(
+        source,
+        render,
+        profile=profile,
+        strict=strict,
+        chunk_size=chunk_size or DEFAULT_CHUNK_SIZE,
+        jobs=jobs,
+        raw=True,
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ import gzip
 import io
 import lzma
 import os
-import pickle
 import re
 import sys
 from collections import deque
@@ -43,12 +42,16 @@ __all__ = [
     "map_records",
     "open_stream",
     "compression_of",
+    "read_frame",
     "DEFAULT_CHUNK_SIZE",
 ]
 
 DEFAULT_CHUNK_SIZE = 1 << 20  # bytes read per step: big enough to amortise, small enough to stream
 SEGMENT_SIZE = 4 << 20  # bytes of stream one worker process takes at a time (jobs > 1)
 MAX_JUNK_RECORD = 1 << 20  # adjacent junk is merged into one record up to this size
+# Telegrams parsed per batch: a chunk holds ~1,250 of them, and keeping that many young objects
+# alive at once made the cycle collector cost more than the parsing.
+PARSE_BATCH = 64
 
 Source = Union[str, "os.PathLike[str]", IO[bytes]]
 T = TypeVar("T")
@@ -206,10 +209,13 @@ _TELEGRAM_TAIL = re.compile(rb"\n![0-9A-Fa-f]{0,4}\s*$")
 class _Recorder:
     """Turns scanner frames into records: parses telegrams, classifies the rest, merges junk."""
 
-    def __init__(self, profile: str | Profile | None, strict: bool, name: str | None) -> None:
+    def __init__(
+        self, profile: str | Profile | None, strict: bool, name: str | None, raw: bool = False
+    ) -> None:
         self.profile = profile
         self.strict = strict
         self.name = name
+        self.raw = raw  # hand whole telegrams out as their Frame, unparsed
         self._junk: Damaged | None = None
 
     def frames(self, frames: Iterable[Frame], first: bool, last: bool) -> list[Record]:
@@ -220,7 +226,10 @@ class _Recorder:
                 self._add_junk(frame, out, at_start=first and frame.offset == 0)
                 continue
             self._flush_junk(out)
-            out.append((frame.offset, self._record(frame)))
+            if self.raw and frame.kind == "telegram":
+                out.append((frame.offset, frame))  # type: ignore[arg-type]  # raw mode
+            else:
+                out.append((frame.offset, self._record(frame)))
         if last:
             self._flush_junk(out, at_end=True)
             rec = out[-1][1] if out else None
@@ -271,6 +280,17 @@ class _Recorder:
         out.append((held.offset, held))
 
 
+def read_frame(
+    frame: Frame,
+    profile: str | Profile | None = None,
+    strict: bool = False,
+    name: str | None = None,
+) -> Item:
+    """What :func:`iter_telegrams` makes of a scanner frame: a Telegram or a Damaged record
+    (for the frames that ``map_records(..., raw=True)`` hands out unparsed)."""
+    return _Recorder(profile, strict, name)._record(frame)
+
+
 _FRAGMENT_START = "the capture begins inside a telegram: its tail is all there is"
 _FRAGMENT_END = "the capture ends inside a telegram: its head is all there is"
 
@@ -287,19 +307,28 @@ def _scan(
     telegram cut off by that segment's header be reported exactly as a whole-stream scan would."""
     scanner = _impl.current.FrameScanner()
     first = base == 0
+    # parsed telegrams go out in small batches (see PARSE_BATCH); unparsed frames in one
+    step = 1 << 30 if recorder.raw else PARSE_BATCH
     for chunk in chunks:
-        frames = [f._replace(offset=f.offset + base) for f in scanner.feed(chunk)]
-        if frames:
-            yield recorder.frames(frames, first, False)
+        frames = _rebase(scanner.feed(chunk), base)
+        for i in range(0, len(frames), step):
+            yield recorder.frames(frames[i : i + step], first, False)
     if stop is None:
-        tail = [f._replace(offset=f.offset + base) for f in scanner.flush()]
-        yield recorder.frames(tail, first, True)
+        tail = _rebase(scanner.flush(), base)
+        batches = [tail[i : i + step] for i in range(0, len(tail), step)] or [[]]
+        for batch in batches[:-1]:
+            yield recorder.frames(batch, first, False)
+        yield recorder.frames(batches[-1], first, True)
         return
-    tail = [f._replace(offset=f.offset + base) for f in scanner.feed(lookahead or b"")]
+    tail = _rebase(scanner.feed(lookahead or b""), base)
     yield recorder.frames([f for f in tail if f.offset < stop], first, False)
     held: list[Record] = []
     recorder._flush_junk(held)
     yield held
+
+
+def _rebase(frames: list[Frame], base: int) -> list[Frame]:
+    return [f._replace(offset=f.offset + base) for f in frames] if base else frames
 
 
 # --------------------------------------------------------------------------------------------
@@ -356,12 +385,15 @@ def map_records(
     strict: bool = False,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     jobs: int = 1,
+    raw: bool = False,
 ) -> Iterator[T]:
     """``render`` applied to successive batches of records, in stream order.
 
     With ``jobs > 1`` the stream is cut at telegram boundaries and each piece is parsed *and
     rendered* in a worker process, so only ``render``'s result (lines of JSON, columns) travels
-    back; ``render`` must then be a module-level function.
+    back; ``render`` must then be a module-level function. With ``raw=True`` whole telegrams
+    come to ``render`` as their unparsed :class:`Frame` (for ``Columns.add_fast``, which reads
+    them without making Telegram objects; :func:`read_frame` parses one as it would have been).
     """
     if chunk_size < 1:
         raise ValueError("chunk_size must be positive")
@@ -369,12 +401,12 @@ def map_records(
     with open_stream(source) as stream:
         chunks = _chunks(stream, name, chunk_size)
         if jobs <= 1:
-            recorder = _Recorder(profile, strict, name)
+            recorder = _Recorder(profile, strict, name, raw)
             for records in _scan(chunks, recorder):
                 if records:
                     yield render(records)
             return
-        yield from _parallel(chunks, render, profile, strict, name, jobs)
+        yield from _parallel(chunks, render, profile, strict, name, jobs, raw)
 
 
 # --------------------------------------------------------------------------------------------
@@ -408,35 +440,24 @@ def _segments(chunks: Iterable[bytes], size: int) -> Iterator[tuple[int, bytes, 
 
 
 def _worker(
-    args: tuple[int, bytes, bytes, bool, str | Profile | None, bool, str, str, Callable[..., Any]],
+    args: tuple[
+        int, bytes, bytes, bool, str | Profile | None, bool, str, str, Callable[..., Any], bool
+    ],
 ) -> Any:
-    base, piece, lookahead, last, profile, strict, name, twin, render = args
+    base, piece, lookahead, last, profile, strict, name, twin, render, raw = args
     if _impl.name() != twin:
         _impl.use(twin)
-    recorder = _Recorder(profile, strict, name)
+    # Telegrams do pickle, but unpickling one costs ~6x parsing it again (Decimals and datetimes
+    # one by one): for plain records the worker only frames, the parent parses
+    identity = render is _identity
+    recorder = _Recorder(profile, strict, name, raw or identity)
     stop = None if last else base + len(piece)
     records: list[Record] = []
     for batch in _scan([piece], recorder, base, lookahead, stop):
         records.extend(batch)
-    result = render(records)
-    if render is _identity and not _telegrams_pickle():
-        # Telegram objects cannot cross processes here: send the frames, the parent parses them
-        return ("frames", [(off, it.raw if isinstance(it, Telegram) else it) for off, it in result])
-    return ("done", result)
-
-
-_PICKLES: bool | None = None
-
-
-def _telegrams_pickle() -> bool:
-    global _PICKLES
-    if _PICKLES is None:
-        probe = build(b"/XXX5\r\n\r\n1-3:0.2.8(50)\r\n!\r\n", None, False, None)
-        try:
-            _PICKLES = pickle.loads(pickle.dumps(probe)).raw == probe.raw
-        except Exception:
-            _PICKLES = False
-    return _PICKLES
+    if identity:
+        return ("frames", [(off, it.data if isinstance(it, Frame) else it) for off, it in records])
+    return ("done", render(records))
 
 
 def _parallel(
@@ -446,6 +467,7 @@ def _parallel(
     strict: bool,
     name: str,
     jobs: int,
+    raw: bool = False,
 ) -> Iterator[T]:
     twin = _impl.name()
     pending: deque[Future[Any]] = deque()
@@ -459,7 +481,7 @@ def _parallel(
                 following = next(segments, None)
                 base, piece, lookahead = current
                 last = following is None
-                args = (base, piece, lookahead, last, profile, strict, name, twin, render)
+                args = (base, piece, lookahead, last, profile, strict, name, twin, render, raw)
                 pending.append(pool.submit(_worker, args))
                 if following is None:
                     done = True

@@ -89,6 +89,12 @@ class MBusDevice(NamedTuple):
         }
 
 
+def _reading_time(device: MBusDevice) -> datetime:
+    """Sort key of live devices (``alive`` guarantees a reading with a timestamp)."""
+    assert device.reading is not None and device.reading.timestamp is not None
+    return device.reading.timestamp
+
+
 _NO_PINS: Mapping[str, int] = MappingProxyType({})
 
 _MBUS_ROLES = {
@@ -325,7 +331,7 @@ class Telegram:
         candidates = [d for d in devices.values() if d.device_type in types and d.alive]
         if not candidates:
             return None
-        return max(candidates, key=lambda d: d.reading.timestamp)  # type: ignore[union-attr]
+        return max(candidates, key=_reading_time)
 
     def mbus_reading(self, kind: str) -> Reading | None:
         device = self.mbus_device(kind)
@@ -406,6 +412,38 @@ class Telegram:
 
     def __hash__(self) -> int:
         return hash((self._raw, self.profile))
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # the profile travels by name (its converters are functions): jobs > 1 sends telegrams back
+        return (
+            _restore,
+            (
+                self._raw,
+                self._tokens,
+                self._profile.name,
+                self._reason,
+                self._entries,
+                self._problems,
+                dict(self._pins),
+            ),
+        )
+
+
+def _restore(
+    raw: bytes,
+    tokens: Tokens,
+    profile: str,
+    reason: str,
+    entries: tuple[Entry, ...],
+    problems: tuple[Problem, ...],
+    pins: dict[str, int],
+) -> Telegram:
+    from . import profiles
+
+    return Telegram(
+        raw, tokens, profiles.get(profile), reason, entries, problems,
+        MappingProxyType(pins) if pins else None,
+    )
 
 
 def _decimal_text(value: Decimal) -> str:
