@@ -287,3 +287,46 @@ def test_twins_give_identical_interchange_form(name: str) -> None:
 
 def test_implementation_is_reported() -> None:
     assert dsmrparse.implementation() in ("cython", "python")
+
+
+def test_a_slash_in_leading_noise_is_not_the_header(twin: str) -> None:
+    data = fixture_bytes("nl/dsmr50_landis_e350.txt")
+    t = dsmrparse.parse(b"GET /api 200\r\n" + data)
+    assert t.header.text == dsmrparse.parse(data).header.text
+    assert t.crc == "ok"
+    assert [p.kind for p in t.problems] == ["framing"]  # the noise is reported
+
+
+def test_an_unreadable_line_stays_as_a_raw_entry(twin: str) -> None:
+    t = dsmrparse.parse(telegram("1-0:1.8.1(000001.000*kWh)", "0-0:96.13.0(a(b)c)"))
+    e = t.entries[-1]
+    assert (e.obis, e.name, e.value, e.raw, e.line) == (
+        "0-0:96.13.0",
+        None,
+        None,
+        ("0-0:96.13.0(a(b)c)",),
+        4,
+    )
+    assert e.error and [p.kind for p in t.problems] == ["syntax"]
+
+
+def test_bytes_after_the_end_are_a_problem(twin: str) -> None:
+    data = fixture_bytes("nl/dsmr50_landis_e350.txt")
+    t = dsmrparse.parse(data + data)
+    assert t.crc == "ok"
+    assert [p.kind for p in t.problems] == ["framing"]
+    assert "after the end" in t.problems[0].message
+    q3d = dsmrparse.parse(fixture_bytes("de/easymeter_q3db1024.txt"))  # its gateway's trailer
+    assert q3d.problems == ()
+
+
+def test_lf_telegram_whose_crc_covers_the_lf_bytes(twin: str) -> None:
+    body = b"/ISK5\\2M550T-1012\n\n1-0:1.8.1(000001.000*kWh)\n!"
+    crc = dsmrparse._impl.current.crc16(body)
+    t = dsmrparse.parse(body + f"{crc:04X}\n".encode())
+    assert t.crc == "ok" and not t.crc_repaired and t.line_ending == "LF"
+
+
+def test_more_than_one_telegram_of_bytes_is_refused(twin: str) -> None:
+    with pytest.raises(FramingError):
+        dsmrparse.parse(b"(1)\r\n" * 20000)

@@ -755,3 +755,13 @@ def test_frame_scanner_never_raises_and_hands_out_every_byte(
     for frame in frames:
         if not isinstance(frame, tuple) or frame[0] != "offset":
             assert data[frame.offset : frame.offset + len(frame.data)] == frame.data
+
+
+@pytest.mark.parametrize("name", TWINS)
+def test_a_dlms_lookalike_in_noise_does_not_swallow_the_next_telegram(name: str) -> None:
+    telegram = DATA["nl/dsmr50_landis_e350.txt"]
+    noise = b"\xdb\x08" + b"N" * 8 + b"\x82\x03\x00"  # no security byte follows: not a frame
+    scanner = twin(name).FrameScanner()
+    frames = scanner.feed(noise + telegram) + scanner.flush()
+    assert [f.kind for f in frames].count("telegram") == 1
+    assert frames[-1].data == telegram.rstrip(b"\r\n")

@@ -348,23 +348,26 @@ def tokenize(data) -> Tokens:
         PyBuffer_Release(&view)
 
 
+cdef inline bint _looks_like_header(const unsigned char* q) noexcept:
+    """``/XXXZ`` after the slash: three letters, then the baud-rate digit (``/NWA-`` too)."""
+    cdef int i
+    for i in range(3):
+        if (q[i] & 0xDF) < 0x41 or (q[i] & 0xDF) > 0x5A:  # & 0xDF: ASCII upper case
+            return False
+    return (0x30 <= q[3] <= 0x39) or q[3] == 0x2D
+
+
 cdef Py_ssize_t _header_start(const unsigned char* p, Py_ssize_t n) noexcept:
-    """Offset of the first "/" followed by three letters (the scanner's rule), or -1."""
+    """Offset of the first header start (the scanner's rule, see _looks_like_header), or -1."""
     cdef const unsigned char* hit
-    cdef Py_ssize_t pos = 0, i
-    cdef unsigned char c
+    cdef Py_ssize_t pos = 0
     while pos < n:
         hit = <const unsigned char*>memchr(p + pos, 0x2F, n - pos)
         if hit == NULL:
             return -1
         pos = hit - p
-        if pos + 4 <= n:
-            for i in range(1, 4):
-                c = p[pos + i] | 0x20
-                if c < 0x61 or c > 0x7A:
-                    break
-            else:
-                return pos
+        if pos + 5 <= n and _looks_like_header(p + pos + 1):
+            return pos
         pos += 1
     return -1
 
@@ -384,7 +387,7 @@ cdef object _tokenize(const unsigned char* p, Py_ssize_t n):
 
     start = _header_start(p, n)
     if start < 0:
-        raise FramingError("no '/' header (a '/' and three letters) found", offset=0)
+        raise FramingError("no header ('/', three letters, a digit) found", offset=0)
     problems = []
     if start:
         for i in range(start):
@@ -1163,7 +1166,7 @@ cdef class FrameScanner:
         cdef Py_ssize_t back
         if final:
             return 0
-        for back in range(min(3, self._len), 0, -1):
+        for back in range(min(4, self._len), 0, -1):
             if _is_start(self._buf(), self._len, self._len - back, False) == 0:
                 return back
         return 0
@@ -1175,13 +1178,9 @@ cdef inline int _is_start(const unsigned char* buf, Py_ssize_t size, Py_ssize_t 
     cdef Py_ssize_t i
     cdef unsigned char c
     if buf[pos] == 0x2F:
-        if size < pos + 4:
+        if size < pos + 5:
             return -1 if final else 0
-        for i in range(pos + 1, pos + 4):
-            c = buf[i] & 0xDF  # ASCII upper case
-            if c < 0x41 or c > 0x5A:
-                return -1
-        return 1
+        return 1 if _looks_like_header(buf + pos + 1) else -1
     if buf[pos] == 0xDB:
         if size < pos + 2:
             return -1 if final else 0

@@ -78,7 +78,7 @@ def tokenize(data: bytes) -> Tokens:
     """
     start = _header_start(data)
     if start < 0:
-        raise FramingError("no '/' header (a '/' and three letters) found", offset=0)
+        raise FramingError("no header ('/', three letters, a digit) found", offset=0)
     problems: list[Problem] = []
     if start and any(b not in _SKIPPABLE for b in data[:start]):
         problems.append(Problem("framing", f"{start} bytes of noise before the '/' header", 1, 0))
@@ -154,13 +154,25 @@ def tokenize(data: bytes) -> Tokens:
 
 
 def _header_start(data: bytes) -> int:
-    """Offset of the first "/" followed by three letters (the scanner's rule), or -1."""
+    """Offset of the first header start (the scanner's rule, see _looks_like_header), or -1."""
     pos = data.find(b"/")
     while pos >= 0:
-        if data[pos + 1 : pos + 4].isalpha() and len(data) >= pos + 4:
+        if _looks_like_header(data[pos + 1 : pos + 5]):
             return pos
         pos = data.find(b"/", pos + 1)
     return -1
+
+
+def _looks_like_header(after_slash: bytes | bytearray) -> bool:
+    """``/XXXZ``: three letters of manufacturer, then the baud-rate digit (``/NWA-`` too).
+
+    Every header seen has this shape; a "/" in noise (a URL, "GET /api") rarely does.
+    """
+    return (
+        len(after_slash) == 4
+        and bytes(after_slash[:3]).isalpha()
+        and (0x30 <= after_slash[3] <= 0x39 or after_slash[3] == 0x2D)
+    )
 
 
 def _split_lines(
@@ -475,10 +487,10 @@ def _is_start(buf: bytearray, pos: int, final: bool) -> int:
     """1: a telegram or encrypted frame starts at pos; -1: not; 0: not enough bytes to say."""
     head = buf[pos]
     if head == 0x2F:
-        need = pos + 4
+        need = pos + 5
         if len(buf) < need:
             return -1 if final else 0
-        return 1 if all(0x41 <= (b | 0x20) - 0x20 <= 0x5A for b in buf[pos + 1 : need]) else -1
+        return 1 if _looks_like_header(buf[pos + 1 : need]) else -1
     if head == 0xDB:
         if len(buf) < pos + 2:
             return -1 if final else 0
@@ -507,7 +519,7 @@ def _partial_start(buf: bytearray, final: bool) -> int:
     """How many bytes at the end of buf could still become a frame start."""
     if final:
         return 0
-    for back in range(min(3, len(buf)), 0, -1):
+    for back in range(min(4, len(buf)), 0, -1):
         pos = len(buf) - back
         if _is_start(buf, pos, False) == 0:
             return back
