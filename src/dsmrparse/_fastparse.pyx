@@ -710,9 +710,11 @@ cdef class _Converter:
     unit of the last quantity (a second return value without a tuple)."""
 
     cdef object ctx, summer, winter, unit
+    cdef bint flags
 
     def __cinit__(self, ctx):
         self.ctx = ctx
+        self.flags = getattr(ctx, "flags", True)
         self.summer = _NOFAST
         self.winter = _NOFAST
 
@@ -760,7 +762,7 @@ cdef class _Converter:
             verdict = _scan_stamp(s, n, &st)
         if verdict == 0:
             return None
-        if verdict < 0:
+        if verdict < 0 or not self.flags:  # no flag, or flags the profile does not trust
             return _parse_timestamp(text, self.ctx)
         if st.summer:
             if self.summer is _NOFAST:

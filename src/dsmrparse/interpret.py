@@ -6,13 +6,11 @@ whole telegram: the profile's choice and CRC rule, strict mode.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
 
 from . import _impl
-from ._types import Entry, Line, Problem, Tokens
+from ._types import Entry, Problem, Tokens
 from .errors import (
     CrcError,
     DecryptionError,
@@ -27,7 +25,6 @@ from .profiles import get as get_profile
 from .telegram import Telegram
 from .values import time_context
 
-_FLAG = re.compile(r"^(\d{12})[SWsw]$")
 _PADDING = b" \t\r\n\x00\xff"
 MAX_TELEGRAM = 65536  # the largest real telegrams are about 2 KiB; anything bigger is a stream
 
@@ -79,11 +76,8 @@ def build(
         chosen, reason = detect(tokens)
     else:
         chosen, reason = get_profile(profile), "named by the caller"
-    ctx = time_context(chosen.timezone)
-    if chosen.dst_flags:
-        entries, value_problems = impl.convert(tokens.lines, chosen.plan, ctx)
-    else:
-        entries, value_problems = _convert_ignoring_flags(impl, tokens.lines, chosen, ctx)
+    ctx = time_context(chosen.timezone, chosen.dst_flags)
+    entries, value_problems = impl.convert(tokens.lines, chosen.plan, ctx)
     problems = tokens.problems
     if problems:  # rare: keep each line the tokenizer could not read as a raw entry
         entries = _with_unreadable_lines(data, entries, problems)
@@ -111,7 +105,9 @@ def build(
     return Telegram(data, tokens, chosen, reason, tuple(entries), tuple(problems), mbus_channels)
 
 
-def _with_unreadable_lines(data: bytes, entries: list[Entry], problems: list[Problem]) -> list[Entry]:
+def _with_unreadable_lines(
+    data: bytes, entries: list[Entry], problems: list[Problem]
+) -> list[Entry]:
     """Entries plus one raw entry per line with a syntax problem, in telegram order.
 
     Nothing is lost: such a line keeps its text (``raw``), its place and its error; its ``obis`` is
@@ -141,18 +137,6 @@ def _open_frame(data: bytes, key: bytes | str | None, auth_key: bytes | str | No
     from .crypto import decrypt
 
     return decrypt(data, key, auth_key)
-
-
-def _convert_ignoring_flags(
-    impl: Any, lines: list[Line], profile: Profile, ctx: object
-) -> tuple[list[Entry], list[Problem]]:
-    """For meters whose S/W flag does not follow the season: their times go by the zone's rules.
-
-    The flags are taken off the time groups for conversion; the raw groups keep them.
-    """
-    bare = [ln._replace(groups=tuple(_FLAG.sub(r"\1", g) for g in ln.groups)) for ln in lines]
-    entries, problems = impl.convert(bare, profile.plan, ctx)
-    return [e._replace(raw=ln.groups) for e, ln in zip(entries, lines)], problems
 
 
 def _as_error(problem: Problem, tokens: Tokens) -> DsmrError:

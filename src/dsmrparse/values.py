@@ -42,10 +42,12 @@ class TimeContext:
     fall back to the zone's own rules.
     """
 
-    __slots__ = ("zone_name", "zone", "winter", "summer")
+    __slots__ = ("zone_name", "zone", "winter", "summer", "flags")
 
-    def __init__(self, zone_name: str) -> None:
+    def __init__(self, zone_name: str, flags: bool = True) -> None:
         self.zone_name = zone_name
+        # False for meters whose S/W flag does not follow the season: the zone's rules decide
+        self.flags = flags
         from zoneinfo import ZoneInfo  # on first use: it pulls importlib.resources in
 
         self.zone = ZoneInfo(zone_name)
@@ -62,12 +64,12 @@ class TimeContext:
         return naive.replace(tzinfo=self.winter if standard else self.summer)
 
     def __repr__(self) -> str:
-        return f"TimeContext({self.zone_name!r})"
+        return f"TimeContext({self.zone_name!r}, flags={self.flags})"
 
 
 @cache
-def time_context(zone_name: str) -> TimeContext:
-    return TimeContext(zone_name)
+def time_context(zone_name: str, flags: bool = True) -> TimeContext:
+    return TimeContext(zone_name, flags)
 
 
 def _standard_offset(zone: ZoneInfo) -> timedelta:
@@ -101,10 +103,8 @@ def parse_timestamp(text: str, ctx: TimeContext) -> datetime | None:
         )
     except ValueError as exc:
         raise ValueError(f"not a valid date {text + flag!r}: {exc}") from None
-    if flag == "S":
-        return naive.replace(tzinfo=ctx.summer)
-    if flag == "W":
-        return naive.replace(tzinfo=ctx.winter)
+    if flag and ctx.flags:
+        return naive.replace(tzinfo=ctx.summer if flag == "S" else ctx.winter)
     return ctx.localize(naive)
 
 
@@ -134,7 +134,7 @@ def _cosem_datetime(text: str, ctx: TimeContext) -> datetime | None:
         if not -720 <= deviation <= 720:
             raise ValueError(f"COSEM deviation out of range in {text!r}: {deviation} minutes")
         return naive.replace(tzinfo=timezone(timedelta(minutes=-deviation)))
-    if status != 0xFF:
+    if status != 0xFF and ctx.flags:
         return naive.replace(tzinfo=ctx.summer if status & 0x80 else ctx.winter)
     return ctx.localize(naive)
 
