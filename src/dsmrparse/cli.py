@@ -182,15 +182,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser(
         "bench",
-        help="measure parsing speed per family, compiled vs pure Python",
-        description="Telegrams/s and MB/s per family on FILEs, or on simulated "
-        "telegrams of every family; and the compiled twin's speed-up.",
+        help="measure parsing speed per family and stage, compiled vs pure Python",
+        description="Telegrams/s and MB/s per family and per stage (frame scan, CRC, tokenize, "
+        "typed values, parse, JSON, columns) on the telegrams of FILEs, or on simulated "
+        "telegrams of every family; both twins in the same run, with their ratio.",
     )
-    b.add_argument("files", nargs="*", metavar="FILE")
+    b.add_argument("files", nargs="*", metavar="FILE", help="captures to measure on")
+    b.add_argument("--profile", help="only this family (and parse FILEs as it)")
     b.add_argument(
         "-n", "--count", type=int, default=300, help="simulated telegrams per family (default 300)"
     )
     b.add_argument("--repeat", type=int, default=3, help="best of N runs (default 3)")
+    b.add_argument(
+        "--stage",
+        action="append",
+        help="only these stages (repeatable): scan, crc, tokenize, typed, parse, json, columns",
+    )
     b.set_defaults(run=cmd_bench)
 
     try:  # the live-source command lives in its own module
@@ -601,46 +608,18 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .files import iter_telegrams
-    from .simulate import Simulator
+    from . import _bench
 
-    blobs: dict[str, list[bytes]] = {}
+    stages = args.stage or list(_bench.STAGES)
+    unknown = [s for s in stages if s not in _bench.STAGES]
+    if unknown:
+        known = ", ".join(_bench.STAGES)
+        print(f"dsmrparse: unknown stage {', '.join(unknown)}; known: {known}", file=sys.stderr)
+        return EXIT_USAGE
     if args.files:
-        for name in args.files:
-            for item in iter_telegrams(name):
-                if isinstance(item, Telegram):
-                    blobs.setdefault(item.profile, []).append(item.raw)
+        families = _bench.from_files(args.files, args.profile)
     else:
-        for p in profiles.all_profiles():
-            sim = Simulator(p, seed=1, start=datetime.fromisoformat("2024-03-31T01:00:00+01:00"))
-            it = iter(sim)
-            blobs[p.name] = [next(it) for _ in range(args.count)]
-    twins = _impl.available()
-    print(
-        f"{'family':<12} {'telegrams':>9} "
-        + " ".join(f"{t + ' tg/s':>13} {t + ' MB/s':>12}" for t in twins)
-        + "  speed-up"
-    )
-    previous = _impl.name()
-    try:
-        for name, telegrams in sorted(blobs.items()):
-            data = b"".join(telegrams)
-            speeds = {}
-            for twin in twins:
-                _impl.use(twin)
-                best = float("inf")
-                for _ in range(max(args.repeat, 1)):
-                    began = time.perf_counter()
-                    for _item in iter_telegrams(io.BytesIO(data), profile=name):
-                        pass
-                    best = min(best, time.perf_counter() - began)
-                speeds[twin] = best
-            cells = " ".join(
-                f"{len(telegrams) / speeds[t]:13.0f} {len(data) / 1e6 / speeds[t]:12.2f}"
-                for t in twins
-            )
-            ratio = speeds["python"] / speeds["cython"] if "cython" in speeds else 1.0
-            print(f"{name:<12} {len(telegrams):9d} {cells}  {ratio:7.1f}x")
-    finally:
-        _impl.use(previous)
+        names = [args.profile] if args.profile else [p.name for p in profiles.all_profiles()]
+        families = _bench.simulated([profiles.get(n).name for n in names], args.count)
+    print(_bench.report(_bench.measure(families, stages, max(args.repeat, 1))))
     return EXIT_OK

@@ -1,0 +1,136 @@
+"""``dsmrparse bench``: how fast on these telegrams, per family and per stage, both twins.
+
+Every stage runs on the same telegrams with the compiled and the pure twin in one run, so the
+ratio between them holds however busy the machine is; absolute numbers are the best of
+``repeat`` runs.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from . import _impl, profiles
+from .interpret import build
+from .telegram import Telegram
+from .values import time_context
+
+Stage = Callable[[list[bytes], bytes, str], object]
+
+
+def _scan(frames: list[bytes], joined: bytes, family: str) -> object:
+    scanner = _impl.current.FrameScanner()
+    return scanner.feed(joined) + scanner.flush()
+
+
+def _crc(frames: list[bytes], joined: bytes, family: str) -> object:
+    crc16 = _impl.current.crc16
+    return [crc16(f) for f in frames]
+
+
+def _tokenize(frames: list[bytes], joined: bytes, family: str) -> object:
+    tokenize = _impl.current.tokenize
+    return [tokenize(f) for f in frames]
+
+
+def _typed(frames: list[bytes], joined: bytes, family: str) -> object:
+    impl = _impl.current
+    profile = profiles.get(family)
+    ctx = time_context(profile.timezone, profile.dst_flags)
+    tokens = [impl.tokenize(f) for f in frames]  # (not timed apart: typed = tokenize + convert)
+    return [impl.convert(t.lines, profile.plan, ctx) for t in tokens]
+
+
+def _parse(frames: list[bytes], joined: bytes, family: str) -> object:
+    return [build(f, None) for f in frames]
+
+
+def _json(frames: list[bytes], joined: bytes, family: str) -> object:
+    return [build(f, None).to_json() for f in frames]
+
+
+def _columns(frames: list[bytes], joined: bytes, family: str) -> object:
+    from .columnar import iter_columns
+
+    return list(iter_columns(io.BytesIO(joined), family, numbers="float"))
+
+
+STAGES: dict[str, tuple[Stage, str]] = {
+    "scan": (_scan, "frame scanning of the byte stream"),
+    "crc": (_crc, "CRC16 of each telegram"),
+    "tokenize": (_tokenize, "tokenize: header, lines, groups, CRC check"),
+    "typed": (_typed, "tokenize and typed values (profile given)"),
+    "parse": (_parse, "parse(): detection and the Telegram"),
+    "json": (_json, "parse() and the interchange form as JSON"),
+    "columns": (_columns, "a capture to columns (the columnar fast path)"),
+}
+
+
+def simulated(names: Iterable[str], count: int) -> dict[str, list[bytes]]:
+    from .simulate import Simulator
+
+    out = {}
+    for name in names:
+        sim = iter(
+            Simulator(name, seed=1, start=datetime.fromisoformat("2024-03-31T01:00:00+01:00"))
+        )
+        out[name] = [next(sim) for _ in range(count)]
+    return out
+
+
+def from_files(paths: Iterable[str], profile: str | None) -> dict[str, list[bytes]]:
+    from .files import iter_telegrams
+
+    out: dict[str, list[bytes]] = {}
+    for path in paths:
+        for item in iter_telegrams(path, profile=profile):
+            if isinstance(item, Telegram):
+                out.setdefault(item.profile, []).append(item.raw)
+    return out
+
+
+def measure(
+    families: dict[str, list[bytes]], stages: Iterable[str], repeat: int
+) -> list[tuple[str, str, int, int, dict[str, float]]]:
+    """(family, stage, telegrams, bytes, {twin: best seconds}) for every family and stage."""
+    rows = []
+    previous = _impl.name()
+    try:
+        for family, frames in sorted(families.items()):
+            joined = b"\r\n".join(frames) + b"\r\n"
+            for stage in stages:
+                fn = STAGES[stage][0]
+                best: dict[str, float] = {}
+                for twin in _impl.available():
+                    _impl.use(twin)
+                    fn(frames[:5], joined[:2000], family)  # warm caches and lazy imports
+                    best[twin] = min(_timed(fn, frames, joined, family) for _ in range(repeat))
+                rows.append((family, stage, len(frames), len(joined), best))
+    finally:
+        _impl.use(previous)
+    return rows
+
+
+def _timed(fn: Stage, frames: list[bytes], joined: bytes, family: str) -> float:
+    began = time.perf_counter()
+    fn(frames, joined, family)
+    return time.perf_counter() - began
+
+
+def report(rows: list[tuple[str, str, int, int, dict[str, float]]]) -> str:
+    twins = _impl.available()
+    head = f"{'family':<11} {'stage':<9} {'telegrams':>9}"
+    for twin in twins:
+        head += f" {twin + ' tg/s':>13} {twin + ' MB/s':>12}"
+    head += "  cython/python" if len(twins) == 2 else ""
+    lines = [head]
+    for family, stage, count, size, best in rows:
+        line = f"{family:<11} {stage:<9} {count:9d}"
+        for twin in twins:
+            line += f" {count / best[twin]:13.0f} {size / 1e6 / best[twin]:12.1f}"
+        if len(twins) == 2:
+            line += f"  {best['python'] / best['cython']:12.1f}x"
+        lines.append(line)
+    return "\n".join(lines)
