@@ -330,3 +330,13 @@ def test_lf_telegram_whose_crc_covers_the_lf_bytes(twin: str) -> None:
 def test_more_than_one_telegram_of_bytes_is_refused(twin: str) -> None:
     with pytest.raises(FramingError):
         dsmrparse.parse(b"(1)\r\n" * 20000)
+
+
+@pytest.mark.parametrize("name", ["nl/dsmr42_kaifa.txt", "be/fluvius_emucs171_sentinel.txt"])
+def test_json_writer_matches_the_plain_writer(twin: str, name: str) -> None:
+    from dsmrparse.telegram import _dumps_slowly, dumps
+
+    d = dsmrparse.parse(fixture_bytes(name)).to_dict()
+    assert dumps(d) == _dumps_slowly(d)
+    clash = {"a": Decimal("1.50"), "b": "\ue000", "c": [Decimal("-0.001")]}  # a marker look-alike
+    assert dumps(clash) == _dumps_slowly(clash) == '{"a":1.50,"b":"\ue000","c":[-0.001]}'

@@ -492,9 +492,44 @@ def _write(obj: Any, out: list[str], encode_str: Any) -> None:
 
 def dumps(obj: Any) -> str:
     """Compact JSON in which every Decimal is written as an exact JSON number, digit for digit
-    (``Decimal("0.000")`` -> ``0.000``), which ``json.dumps`` cannot do."""
-    out: list[str] = []
-    from json.encoder import encode_basestring  # on first use: keeps json out of the import
+    (``Decimal("0.000")`` -> ``0.000``), which ``json.dumps`` cannot do by itself.
 
+    The C encoder writes everything, each Decimal as a marker string; the markers are then
+    swapped for the numbers' text. Should a marker clash with text that looks the same (a value
+    exactly U+E000), the pure writer does it all instead.
+    """
+    from json import dumps as json_dumps  # on first use: keeps json out of the import
+
+    texts: list[str] = []
+
+    def number_marker(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            texts.append(_decimal_text(value))
+            return _MARK
+        return as_json_value(value) if isinstance(value, datetime) else str(value)
+
+    out = json_dumps(
+        obj, default=number_marker, ensure_ascii=False, separators=(",", ":"), check_circular=False
+    )
+    if not texts:
+        return out
+    pieces = out.split(_QUOTED_MARK)
+    if len(pieces) != len(texts) + 1:
+        return _dumps_slowly(obj)
+    merged = [pieces[0]]
+    for text, piece in zip(texts, pieces[1:]):
+        merged.append(text)
+        merged.append(piece)
+    return "".join(merged)
+
+
+_MARK = "\ue000"
+_QUOTED_MARK = f'"{_MARK}"'
+
+
+def _dumps_slowly(obj: Any) -> str:
+    from json.encoder import encode_basestring
+
+    out: list[str] = []
     _write(obj, out, encode_basestring)
     return "".join(out)
