@@ -122,7 +122,21 @@ def test_example_detect_profiles(twin: str, capsys: pytest.CaptureFixture[str]) 
 
 def test_bench_runs(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "bench", "-n", "3", "--repeat", "1")
-    assert code == 0 and "dsmr5" in out and "speed-up" in out
+    rows = [line.split() for line in out.splitlines()[1:]]
+    assert code == 0
+    # every family, every stage, a rate per twin
+    assert {r[0] for r in rows} == set(profiles.names())
+    assert {r[1] for r in rows} == {"scan", "crc", "tokenize", "typed", "parse", "json", "columns"}
+    assert all(float(r[3]) > 0 for r in rows)
+
+
+def test_bench_on_a_capture_for_one_stage(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, "bench", str(LF_CAPTURE), "--profile", "dsmr5", "--stage", "parse", "--repeat", "1"
+    )
+    (row,) = [line.split() for line in out.splitlines()[1:]]
+    assert code == 0 and row[:3] == ["dsmr5", "parse", "566"]
+    assert run(capsys, "bench", "--stage", "nope")[0] == 2
 
 
 @pytest.mark.parametrize("name", profiles.names())
