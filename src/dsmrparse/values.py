@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -165,6 +165,7 @@ def parse_integer(text: str) -> tuple[int, str | None]:
     return int(number), unit
 
 
+@lru_cache(maxsize=1024)  # ids and messages repeat in every telegram of a meter
 def decode_hex_text(text: str) -> str:
     """Hex-encoded text (``4530...`` -> ``E0...``) when it decodes to printable text; as written
     otherwise (some meters write equipment ids in plain text or as binary serials)."""
