@@ -17,8 +17,16 @@ from dsmrparse import _impl
 
 MANIFEST = json.loads((FIXTURES / "manifest.json").read_text(encoding="utf-8"))
 
-FAMILY = {"dsmr2.2": "dsmr3", "dsmr3": "dsmr3", "dsmr4": "dsmr4", "dsmr5": "dsmr5",
-          "belgium": "belgium", "hungary": "hungary", "austria": "austria", "q3d": "q3d"}
+FAMILY = {
+    "dsmr2.2": "dsmr3",
+    "dsmr3": "dsmr3",
+    "dsmr4": "dsmr4",
+    "dsmr5": "dsmr5",
+    "belgium": "belgium",
+    "hungary": "hungary",
+    "austria": "austria",
+    "q3d": "q3d",
+}
 # where the manifest's broad family has a narrower profile of its own
 PROFILE = {
     "nl/heat_warmtelink_unpadded_crc.txt": "warmtelink",  # heat-only DSMR 5 set
@@ -53,8 +61,13 @@ EXPLAINED = {
     "athom/kamstrup-OMNIA-e-meter-three-phase.txt": ["value"],  # 0-0:1.0.0(250000000000W): month 0
     "athom/sagemcom-xt211.txt": ["value"],  # 0-0:1.0.0(123412341234W): month 34 (anonymised)
 }
-EXPECTED_CRC_PROBLEMS = {"ok": [], "ok-after-crlf": [], "absent": [], "bad": ["crc"],
-                         "no-end": ["framing"]}
+EXPECTED_CRC_PROBLEMS = {
+    "ok": [],
+    "ok-after-crlf": [],
+    "absent": [],
+    "bad": ["crc"],
+    "no-end": ["framing"],
+}
 
 SINGLE = [m for m in MANIFEST if m["family"] not in ("stream", "encrypted")]
 
@@ -73,21 +86,30 @@ def test_encrypted_fixtures(twin: str) -> None:
     pytest.importorskip("cryptography")
     notes = {m["file"]: m for m in MANIFEST if m["family"] == "encrypted"}
     assert len(notes) == 3
-    t = dsmrparse.parse(fixture_bytes("at/sagemcom_t210dr_encrypted.bin"),
-                        key="AA" * 16, auth_key="00112233445566778899AABBCCDDEEFF")
+    t = dsmrparse.parse(
+        fixture_bytes("at/sagemcom_t210dr_encrypted.bin"),
+        key="AA" * 16,
+        auth_key="00112233445566778899AABBCCDDEEFF",
+    )
     assert t.profile == "austria" and t.problems == ()
     for name in ("with", "without"):
-        frame = bytes.fromhex(fixture_bytes(
-            f"athom/encrypted/dsmr-luxembourgh-spec-example-{name}-aad.txt").decode("ascii"))
+        frame = bytes.fromhex(
+            fixture_bytes(f"athom/encrypted/dsmr-luxembourgh-spec-example-{name}-aad.txt").decode(
+                "ascii"
+            )
+        )
         auth = "ffeeddccbbaa99887766554433221100" if name == "with" else None
         t = dsmrparse.parse(frame, key="0123456789abcdef0123456789abcdef", auth_key=auth)
         assert t.profile == "luxembourg" and [p.kind for p in t.problems] == ["crc"]
 
 
-@pytest.mark.parametrize("relative, telegrams, family", [
-    ("streams/garbage_between_telegrams.txt", 2, "dsmr4"),
-    ("streams/iskra_am550_566_telegrams_lf.txt", 566, "dsmr5"),
-])
+@pytest.mark.parametrize(
+    "relative, telegrams, family",
+    [
+        ("streams/garbage_between_telegrams.txt", 2, "dsmr4"),
+        ("streams/iskra_am550_566_telegrams_lf.txt", 566, "dsmr5"),
+    ],
+)
 def test_streams(twin: str, relative: str, telegrams: int, family: str) -> None:
     scanner = _impl.current.FrameScanner()
     frames = scanner.feed(fixture_bytes(relative)) + scanner.flush()
@@ -100,8 +122,10 @@ def test_streams(twin: str, relative: str, telegrams: int, family: str) -> None:
 
 WALL_CLOCK = "their time is the meter's wall clock labelled UTC (offset and DST flag ignored)"
 LOST_DIGITS = "their number lost digits: an 18-digit code does not fit a JavaScript number"
-ROLLED_OVER = "the meter's date is invalid; theirs rolls it over to another date, ours keeps it " \
+ROLLED_OVER = (
+    "the meter's date is invalid; theirs rolls it over to another date, ours keeps it "
     "raw with a value problem"
+)
 
 # every place their golden output differs from ours and why ours is right (timestamps aside,
 # which all differ for WALL_CLOCK; see test_golden_values)
@@ -122,8 +146,9 @@ def _flatten(obj: Any, path: str = "") -> Any:
 
 
 def _utc_text(stamp: datetime | None) -> str | None:
-    return None if stamp is None else stamp.astimezone(timezone.utc).strftime(
-        "%Y-%m-%dT%H:%M:%S.000Z")
+    return (
+        None if stamp is None else stamp.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    )
 
 
 def _wall_text(t: dsmrparse.Telegram, path: str) -> str | None:

@@ -34,17 +34,20 @@ def test_austrian_frame_without_tag_check(twin: str) -> None:
 
 
 def test_parse_opens_an_encrypted_frame(twin: str) -> None:
-    t = dsmrparse.parse(fixture_bytes("at/sagemcom_t210dr_encrypted.bin"), key=AT_KEY,
-                        auth_key=AT_AUTH)
+    t = dsmrparse.parse(
+        fixture_bytes("at/sagemcom_t210dr_encrypted.bin"), key=AT_KEY, auth_key=AT_AUTH
+    )
     assert t.profile == "austria" and t.crc == "ok" and t.problems == ()
     assert t["electricity_imported_total"] == 6545766
 
 
 def test_luxembourg_frames_with_and_without_authentication_key(twin: str) -> None:
     with_aad = dsmrparse.decrypt(
-        hex_dump("athom/encrypted/dsmr-luxembourgh-spec-example-with-aad.txt"), LU_KEY, LU_AUTH)
+        hex_dump("athom/encrypted/dsmr-luxembourgh-spec-example-with-aad.txt"), LU_KEY, LU_AUTH
+    )
     without = dsmrparse.decrypt(
-        hex_dump("athom/encrypted/dsmr-luxembourgh-spec-example-without-aad.txt"), LU_KEY)
+        hex_dump("athom/encrypted/dsmr-luxembourgh-spec-example-without-aad.txt"), LU_KEY
+    )
     assert with_aad == without
     t = dsmrparse.parse(with_aad)
     # the specification example was sealed with its stale CRC

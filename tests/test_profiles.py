@@ -80,10 +80,14 @@ def test_dsmr3_four_channels_in_any_order(twin: str) -> None:
     t = parse("nl/dsmr30_kamstrup_4mbus_no_crc.txt")
     assert list(t.mbus) == [1, 2, 3, 4]
     assert [d.reading.value for d in t.mbus.values()] == [  # type: ignore[union-attr]
-        D("100.006"), D("200.006"), D("300.006"), D("400.006")
+        D("100.006"),
+        D("200.006"),
+        D("300.006"),
+        D("400.006"),
     ]
-    assert dsmrparse.parse(fixture_bytes("nl/dsmr30_kamstrup_4mbus_no_crc.txt"),
-                           mbus_channels={"gas": 3})["gas"] == D("300.006")
+    assert dsmrparse.parse(
+        fixture_bytes("nl/dsmr30_kamstrup_4mbus_no_crc.txt"), mbus_channels={"gas": 3}
+    )["gas"] == D("300.006")
 
 
 def test_dsmr4_power_failure_log(twin: str) -> None:
@@ -116,9 +120,13 @@ def test_dsmr5_field_by_field(twin: str) -> None:
     # decodes to text with NUL bytes in it: kept as written
     assert v["equipment_id"] == "4530303336303000000000000000000040"
     assert (v["electricity_imported_tariff_1"], v["electricity_imported_tariff_2"]) == (
-        D("45182.559"), D("170491.991"))
+        D("45182.559"),
+        D("170491.991"),
+    )
     assert (v["electricity_exported_tariff_1"], v["electricity_exported_tariff_2"]) == (
-        D("4428.981"), D("2189.490"))
+        D("4428.981"),
+        D("2189.490"),
+    )
     assert (v["power_imported"], v["power_exported"]) == (D("1.84"), D("2.18"))
     assert (v["power_failures"], v["long_power_failures"], v["power_failure_log"]) == (10, 0, ())
     assert [v[f"voltage_sags_l{p}"] for p in (1, 2, 3)] == [2, 3, 3]
@@ -160,7 +168,8 @@ def test_warmtelink_heat_meter(twin: str) -> None:
 
 def test_water_meter_on_mbus(twin: str) -> None:
     data = fixture_bytes("nl/dsmr50_landis_e350.txt").replace(
-        b"0-1:24.1.0(003)", b"0-1:24.1.0(007)")
+        b"0-1:24.1.0(003)", b"0-1:24.1.0(007)"
+    )
     t = dsmrparse.parse(data)
     assert t.water is not None and t.water.value == D("17685.314") and t.gas is None
 
@@ -177,16 +186,31 @@ def test_belgium_emucs171_field_by_field(twin: str) -> None:
     assert v["month_peak"] == D("2.589")
     assert t.entry("month_peak").timestamp == datetime(2020, 5, 9, 13, 45, 58, tzinfo=CEST)
     assert v["peak_history"] == (
-        PeakRecord(datetime(2020, 5, 1, tzinfo=CEST),
-                   datetime(2020, 4, 23, 19, 25, 38, tzinfo=CEST), D("3.695"), "kW"),
+        PeakRecord(
+            datetime(2020, 5, 1, tzinfo=CEST),
+            datetime(2020, 4, 23, 19, 25, 38, tzinfo=CEST),
+            D("3.695"),
+            "kW",
+        ),
         # the flag decides, even where the specification example's S is out of season
-        PeakRecord(datetime(2020, 4, 1, tzinfo=CEST), datetime(2020, 3, 5, 12, 21, 39, tzinfo=CEST),
-                   D("5.980"), "kW"),
-        PeakRecord(datetime(2020, 3, 1, tzinfo=CEST), datetime(2020, 2, 10, 3, 54, 21, tzinfo=CET),
-                   D("4.318"), "kW"),
+        PeakRecord(
+            datetime(2020, 4, 1, tzinfo=CEST),
+            datetime(2020, 3, 5, 12, 21, 39, tzinfo=CEST),
+            D("5.980"),
+            "kW",
+        ),
+        PeakRecord(
+            datetime(2020, 3, 1, tzinfo=CEST),
+            datetime(2020, 2, 10, 3, 54, 21, tzinfo=CET),
+            D("4.318"),
+            "kW",
+        ),
     )
     assert (v["breaker_state"], v["limiter_threshold"], v["current_limit_l1"]) == (
-        1, D("999.9"), D(999))
+        1,
+        D("999.9"),
+        D(999),
+    )
     assert t.mbus[1].equipment_id == "7FLO2119033733" and t.mbus[1].valve == 1
     assert t.gas == Reading(datetime(2020, 5, 12, 13, 45, 58, tzinfo=CEST), D("112.384"), "m3")
     assert t.water == Reading(datetime(2020, 5, 12, 13, 45, 58, tzinfo=CEST), D("872.234"), "m3")
@@ -207,11 +231,15 @@ def test_belgium_peak_history_sentinel_date(twin: str) -> None:
 )
 def test_belgian_month_peak_in_both_orders(twin: str, line: bytes) -> None:
     data = fixture_bytes("be/fluvius_emucs171.txt").replace(
-        b"1-0:1.6.0(200509134558S)(02.589*kW)", line)
+        b"1-0:1.6.0(200509134558S)(02.589*kW)", line
+    )
     t = dsmrparse.parse(data, "belgium")
     e = t.entry("month_peak")
     assert (e.value, e.unit, e.timestamp) == (
-        D("2.589"), "kW", datetime(2020, 5, 9, 13, 45, 58, tzinfo=CEST))
+        D("2.589"),
+        "kW",
+        datetime(2020, 5, 9, 13, 45, 58, tzinfo=CEST),
+    )
     assert [p.kind for p in t.problems] == (["crc"] if line.startswith(b"1-0:1.6.0(02") else [])
 
 
@@ -244,9 +272,13 @@ def test_luxembourg_smarty(twin: str) -> None:
     v = values(t)
     assert v["logical_device_name"] == "SAG1030790002574"
     assert (v["electricity_imported_total"], v["electricity_exported_total"]) == (
-        D("25.653"), D("0.040"))
+        D("25.653"),
+        D("0.040"),
+    )
     assert (v["reactive_energy_imported"], v["reactive_energy_exported"]) == (
-        D("0.835"), D("63.781"))
+        D("0.835"),
+        D("63.781"),
+    )
     assert v["limiter_threshold"] == D("69.0") and units(t)["limiter_threshold"] == "kVA"
     assert v["apparent_power_imported"] == D("0.021")
     assert v["current_limits"] == (D(100), D(-63))
@@ -274,9 +306,17 @@ def test_hungary_eon(twin: str) -> None:
     assert t.profile == "hungary" and t.crc == "ok" and t.problems == ()
     v = values(t)
     assert [v[f"electricity_imported_tariff_{n}"] for n in (1, 2, 3, 4)] == [
-        D("47.719"), D("125.921"), D(0), D(0)]
+        D("47.719"),
+        D("125.921"),
+        D(0),
+        D(0),
+    ]
     assert [v[f"reactive_energy_q{n}"] for n in (1, 2, 3, 4)] == [
-        D("0.668"), D("0.071"), D("160.487"), D("143.346")]
+        D("0.668"),
+        D("0.071"),
+        D("160.487"),
+        D("143.346"),
+    ]
     assert v["electricity_absolute_total"] == D("800.817")
     assert [v["power_factor"], v["power_factor_l1"]] == [D("4.556"), D("4.591")]
     assert v["frequency"] == D("50.00") and units(t)["frequency"] == "Hz"
@@ -287,7 +327,8 @@ def test_hungary_eon(twin: str) -> None:
     month_end = datetime(2023, 7, 1, tzinfo=CEST)
     assert len(row) == 19 and row[0] == Reading(month_end, D("40.777"), "kWh")
     assert row[12].value == D("183.027") and row[-1] == Reading(
-        datetime(2023, 7, 1, tzinfo=CEST), D("3.400"), "kW")
+        datetime(2023, 7, 1, tzinfo=CEST), D("3.400"), "kW"
+    )
     assert t.timestamp == datetime(2023, 7, 24, 15, 7, 30, tzinfo=CEST)
 
 
@@ -364,10 +405,11 @@ def test_easymeter_q3d_behind_gateway(twin: str) -> None:
 
 def test_mbus_field_never_shadows_the_meters_own(twin: str) -> None:
     profile = dsmrparse.profiles.get("belgium").extend(
-        "shadow_test", "test", add=[dsmrparse.profiles.Field(
-            "0-n:96.3.10", "breaker_state", 2)])
+        "shadow_test", "test", add=[dsmrparse.profiles.Field("0-n:96.3.10", "breaker_state", 2)]
+    )
     data = fixture_bytes("athom/emucs-p1-v2.1.1-spec-example-1.txt").replace(
-        b"0-1:96.3.10(0)", b"0-1:96.3.10(0)")
+        b"0-1:96.3.10(0)", b"0-1:96.3.10(0)"
+    )
     # put a channel's switch before the meter's own
     data = data.replace(b"1-0:94.32.1(400)", b"0-1:96.3.10(0)\n1-0:94.32.1(400)")
     t = dsmrparse.parse(data, profile)
@@ -385,8 +427,21 @@ def test_profile_names_and_aliases() -> None:
     get = dsmrparse.profiles.get
     assert get("DSMR2.2") is get("dsmr3")
     names = dsmrparse.profiles.names()
-    for name in ("dsmr3", "dsmr4", "dsmr5", "belgium", "iskra_ie5", "luxembourg", "austria",
-                 "hungary", "sweden", "lithuania", "swiss", "q3d", "warmtelink"):
+    for name in (
+        "dsmr3",
+        "dsmr4",
+        "dsmr5",
+        "belgium",
+        "iskra_ie5",
+        "luxembourg",
+        "austria",
+        "hungary",
+        "sweden",
+        "lithuania",
+        "swiss",
+        "q3d",
+        "warmtelink",
+    ):
         assert name in names
     with pytest.raises(dsmrparse.ProfileError):
         get("atlantis")
@@ -399,7 +454,11 @@ def test_serial_settings_and_crc_rules() -> None:
     assert not get("dsmr3").crc_required and not get("q3d").crc_required
     assert get("dsmr5").crc_required and get("belgium").crc_required
     assert {get(n).timezone for n in ("belgium", "luxembourg", "hungary", "swiss")} == {
-        "Europe/Brussels", "Europe/Luxembourg", "Europe/Budapest", "Europe/Zurich"}
+        "Europe/Brussels",
+        "Europe/Luxembourg",
+        "Europe/Budapest",
+        "Europe/Zurich",
+    }
 
 
 def test_profile_rows_are_composed_not_copied() -> None:

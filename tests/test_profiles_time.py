@@ -77,8 +77,9 @@ def test_each_profile_has_its_zone(twin: str, profile: str, zone_offset_winter: 
     assert got.utcoffset() == timedelta(hours=zone_offset_winter)
 
 
-@pytest.mark.parametrize("sentinel", ["632525252525W", "000101000000W", "700101010000W",
-                                      "000000000000"])
+@pytest.mark.parametrize(
+    "sentinel", ["632525252525W", "000101000000W", "700101010000W", "000000000000"]
+)
 def test_sentinels_are_none(sentinel: str) -> None:
     assert parse_timestamp(sentinel, time_context("Europe/Amsterdam")) is None
 
@@ -104,14 +105,16 @@ def test_cosem_hex_datetime(text: str, expected: datetime | None) -> None:
 
 
 def test_cosem_hex_datetime_in_a_telegram(twin: str) -> None:
-    got = with_time("at/sagemcom_t210dr_plaintext.txt", b"(221006155014S)",
-                    b"(07E60A06040F320E00FF8880)")
+    got = with_time(
+        "at/sagemcom_t210dr_plaintext.txt", b"(221006155014S)", b"(07E60A06040F320E00FF8880)"
+    )
     assert got == datetime(2022, 10, 6, 15, 50, 14, tzinfo=tz(2))
 
 
 def test_bad_cosem_datetime_is_a_value_problem(twin: str) -> None:
     data = fixture_bytes("at/sagemcom_t210dr_plaintext.txt").replace(
-        b"(221006155014S)", b"(07E60D06040F320E00FF8880)")
+        b"(221006155014S)", b"(07E60D06040F320E00FF8880)"
+    )
     t = dsmrparse.parse(data)
     # month 13: kept raw with its error (the edit also broke the CRC)
     assert t.timestamp is None and [p.kind for p in t.problems] == ["crc", "value"]

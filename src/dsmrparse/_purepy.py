@@ -35,7 +35,9 @@ _crc16 = crcmod.predefined.mkPredefinedCrcFun("crc-16")  # CRC-16/ARC: poly 0x80
 _HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
 _CANONICAL = re.compile(r"^\d{1,3}-\d{1,3}:\d{1,3}\.\d{1,3}\.\d{1,3}$")
 # a canonical code followed by well-formed groups and nothing else
-_SIMPLE_LINE = re.compile(r"(\d{1,3}-\d{1,3}:\d{1,3}\.\d{1,3}\.\d{1,3})\(([^()]*(?:\)\([^()]*)*)\)\r?\Z")
+_SIMPLE_LINE = re.compile(
+    r"(\d{1,3}-\d{1,3}:\d{1,3}\.\d{1,3}\.\d{1,3})\(([^()]*(?:\)\([^()]*)*)\)\r?\Z"
+)
 _BARE_LF = re.compile(rb"(?<!\r)\n")
 _SKIPPABLE = frozenset(b" \t\r\n\x00\xff")
 
@@ -88,9 +90,7 @@ def tokenize(data: bytes) -> Tokens:
         body = data[start:]
         end = len(data)
         crc_text = ""
-        problems.append(
-            Problem("framing", "no '!' end line: telegram is incomplete", None, end)
-        )
+        problems.append(Problem("framing", "no '!' end line: telegram is incomplete", None, end))
         has_end = False
     else:
         body = data[start : bang + 2]
@@ -108,10 +108,7 @@ def tokenize(data: bytes) -> Tokens:
 
     crc_given = -1
     crc_repaired = False
-    if line_ending == "LF":
-        computed = _crc16(body.replace(b"\n", b"\r\n"))
-    else:
-        computed = _crc16(body)
+    computed = _crc16(body.replace(b"\n", b"\r\n")) if line_ending == "LF" else _crc16(body)
     if not crc_text:
         crc = "absent"
     elif len(crc_text) < 3:
@@ -267,7 +264,9 @@ def convert(
     for ln in lines:
         row = plan.get(ln.obis)
         if row is None:
-            entries.append(Entry(ln.obis, None, None, None, None, ln.groups, ln.line, ln.offset, None))
+            entries.append(
+                Entry(ln.obis, None, None, None, None, ln.groups, ln.line, ln.offset, None)
+            )
             continue
         kind, name, expected_unit = row[0], row[1], row[2]
         value: Any = None
@@ -306,18 +305,17 @@ def convert(
             error = str(exc)
             value = stamp = unit = None
             problems.append(Problem("value", error, ln.line, ln.offset, ln.obis))
-        if unit is not None and expected_unit is not None and unit != expected_unit:
-            if not units_equal(unit, expected_unit):
-                problems.append(
-                    Problem(
-                        "value",
-                        f"unit {unit!r} where {expected_unit!r} was expected",
-                        ln.line,
-                        ln.offset,
-                        ln.obis,
-                    )
-                )
-        entries.append(Entry(ln.obis, name, value, unit, stamp, ln.groups, ln.line, ln.offset, error))
+        if (
+            unit is not None
+            and expected_unit is not None
+            and unit != expected_unit
+            and not units_equal(unit, expected_unit)
+        ):
+            message = f"unit {unit!r} where {expected_unit!r} was expected"
+            problems.append(Problem("value", message, ln.line, ln.offset, ln.obis))
+        entries.append(
+            Entry(ln.obis, name, value, unit, stamp, ln.groups, ln.line, ln.offset, error)
+        )
     return entries, problems
 
 
@@ -425,7 +423,9 @@ class FrameScanner:
                     self._scan = nl
                     break
                 if end > self.max_frame:  # arrived whole in one chunk, still too long
-                    self._emit(out, "damaged", end, f"telegram longer than {self.max_frame} bytes dropped")
+                    self._emit(
+                        out, "damaged", end, f"telegram longer than {self.max_frame} bytes dropped"
+                    )
                 else:
                     self._emit(out, "telegram", end, None)
                 return True
@@ -437,7 +437,10 @@ class FrameScanner:
                 if verdict == 1:
                     where = self._base + nl + 1
                     self._emit(
-                        out, "damaged", nl + 1, f"telegram cut off: a new header began at byte {where}"
+                        out,
+                        "damaged",
+                        nl + 1,
+                        f"telegram cut off: a new header began at byte {where}",
                     )
                     return True
             pos = nl + 1

@@ -47,9 +47,7 @@ class ObisCode:
         """True when ``other`` equals this code, a wildcard group here matching any value."""
         if isinstance(other, str):
             other = ObisCode.parse(other)
-        return all(
-            mine == WILDCARD or mine == theirs for mine, theirs in zip(self._key(), other._key())
-        )
+        return all(mine in (WILDCARD, theirs) for mine, theirs in zip(self._key(), other._key()))
 
     def with_channel(self, channel: int) -> ObisCode:
         return ObisCode(self.a, channel, self.c, self.d, self.e, self.f)

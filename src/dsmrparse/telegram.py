@@ -408,7 +408,9 @@ class Telegram:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Telegram):
             return NotImplemented
-        return self._raw == other._raw and self.profile == other.profile and self._pins == other._pins
+        return (
+            self._raw == other._raw and self.profile == other.profile and self._pins == other._pins
+        )
 
     def __hash__(self) -> int:
         return hash((self._raw, self.profile))
@@ -441,7 +443,12 @@ def _restore(
     from . import profiles
 
     return Telegram(
-        raw, tokens, profiles.get(profile), reason, entries, problems,
+        raw,
+        tokens,
+        profiles.get(profile),
+        reason,
+        entries,
+        problems,
         MappingProxyType(pins) if pins else None,
     )
 
