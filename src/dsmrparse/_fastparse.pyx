@@ -58,10 +58,13 @@ cdef extern from *:
        otherwise costs more than the parsing once many telegrams are alive at once. */
     static void dsmr_untrack_if_atomic(PyObject *tup) {
         Py_ssize_t i, n = PyTuple_GET_SIZE(tup);
+        PyObject *item;
         for (i = 0; i < n; i++) {
-            if (PyObject_GC_IsTracked(PyTuple_GET_ITEM(tup, i))) return;
+            item = PyTuple_GET_ITEM(tup, i);
+            /* str, int, Decimal, datetime, None: not collectable at all, no call needed */
+            if (PyType_IS_GC(Py_TYPE(item)) && PyObject_GC_IsTracked(item)) return;
         }
-        if (PyObject_GC_IsTracked(tup)) PyObject_GC_UnTrack(tup);
+        PyObject_GC_UnTrack(tup);
     }
     static PyObject *dsmr_record(PyObject *type, Py_ssize_t n, PyObject **items) {
         PyObject *rec = ((PyTypeObject *)type)->tp_alloc((PyTypeObject *)type, n);
