@@ -137,7 +137,7 @@ def test_large_capture_to_columns_jobs(benchmark: Any, large: Path, jobs: int) -
     benchmark.group = f"capture to columns (float), {LARGE} telegrams, jobs"
     previous = _with_twin("cython")
     try:
-        count = benchmark.pedantic(_columns, (large, "float", jobs), rounds=3, iterations=1)
+        count = benchmark.pedantic(_columns, (large, "float", jobs), rounds=5, iterations=1)
     finally:
         dsmrparse.use_implementation(previous)
     assert count == LARGE

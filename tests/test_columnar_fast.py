@@ -229,3 +229,44 @@ def test_cli_csv_is_the_same_with_the_fast_path(tmp_path: Path) -> None:
     expected = io.StringIO()
     columnar.write_csv([reference(frames, "dsmr5", "decimal", None, False)], expected)
     assert out.read_text() == expected.getvalue()
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+@pytest.mark.parametrize("kind", ["lf", "corrupted", "junk"])
+def test_iter_columns_on_byte_ranges_gives_the_columns_of_one_pass(
+    twin: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, kind: str, jobs: int
+) -> None:
+    from test_files import _capture_file
+
+    path = _capture_file(kind, tmp_path)
+    monkeypatch.setattr(files, "RANGE_SIZE", path.stat().st_size // 37 + 1)
+
+    def joined(jobs: int) -> dict[str, Any]:
+        total = columnar.Columns("dsmr5", "float")
+        for batch in columnar.iter_columns(path, numbers="float", jobs=jobs, chunk_size=4096):
+            total.extend(batch)
+        return cells(total)
+
+    one = joined(1)
+    assert one["<rows>"] > 5
+    assert joined(jobs) == one
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_cli_parse_on_byte_ranges_writes_the_same_bytes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fmt: str
+) -> None:
+    from dsmrparse import cli
+    from test_files import _capture_file
+
+    path = _capture_file("corrupted", tmp_path)
+    monkeypatch.setattr(files, "RANGE_SIZE", 9973)
+    outputs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}.{fmt}"
+        errors = tmp_path / f"errors{jobs}.jsonl"
+        argv = ["parse", str(path), "-o", str(out), "--errors", str(errors), "-q", "--jobs", jobs]
+        assert cli.main(argv) == 1  # (the capture has damaged telegrams)
+        outputs.append((out.read_bytes(), errors.read_bytes()))
+    assert outputs[0] == outputs[1]
+    assert outputs[0][1].count(b"\n") > 3
