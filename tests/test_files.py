@@ -202,7 +202,7 @@ def test_byte_ranges_give_exactly_the_records_of_one_pass(
             one = _exact(list(iter_records(path, strict=strict, chunk_size=chunk_size)))
             many = list(iter_records(path, strict=strict, chunk_size=chunk_size, jobs=jobs))
             assert _exact(many) == one
-    assert files._plan_ranges(path, jobs, 4096).count > 20
+    assert files._plan_ranges(path, jobs, 4096).ranges > 20
 
 
 @pytest.mark.parametrize("kind", ["lf", "corrupted", "junk"])

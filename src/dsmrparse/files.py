@@ -557,7 +557,7 @@ _LEAD = 16 * 1024  # ranges of whole chunks begin this far before a chunk ends (
 
 
 class _Plan(NamedTuple):
-    """A plain file of ``size`` bytes cut into ``count`` ranges of ``step`` bytes, each but the
+    """A plain file of ``size`` bytes cut into ``ranges`` ranges of ``step`` bytes, each but the
     first beginning ``lead`` bytes early; read ``chunk_size`` bytes at a time as a whole-file
     read would."""
 
@@ -565,21 +565,21 @@ class _Plan(NamedTuple):
     size: int
     step: int
     lead: int
-    count: int
+    ranges: int
     chunk_size: int
 
     def begin(self, fd: int, index: int) -> int:
         """S[index]: where the frames of range ``index`` begin (``size`` past the last range)."""
         if index == 0:
             return 0
-        if index >= self.count:
+        if index >= self.ranges:
             return self.size
         return _first_start(fd, index * self.step - self.lead, self.size)
 
 
 class _RangeTask(NamedTuple):
     plan: _Plan
-    index: int
+    position: int  # which range
     profile: str | Profile | None
     strict: bool
     name: str
@@ -677,7 +677,7 @@ def _scan_range(fd: int, index: int, plan: _Plan, recorder: _Recorder) -> tuple[
             following += 1  # S[following] lay inside a frame: read on to the next range's
             target = plan.begin(fd, following)
         records += recorder.frames(_rebase(frames, begin), first, final)
-    return records, plan.count
+    return records, plan.ranges
 
 
 def _range_worker(task: _RangeTask) -> tuple[int, tuple[str, Any] | None]:
@@ -688,7 +688,7 @@ def _range_worker(task: _RangeTask) -> tuple[int, tuple[str, Any] | None]:
     raw = task.raw or task.render is _identity
     recorder = _Recorder(task.profile, task.strict, task.name, raw)
     with open(task.plan.path, "rb") as handle:
-        records, following = _scan_range(handle.fileno(), task.index, task.plan, recorder)
+        records, following = _scan_range(handle.fileno(), task.position, task.plan, recorder)
     return following, (_pack(records, task.render) if records else None)
 
 
@@ -705,9 +705,9 @@ def _parallel_ranges(
     pending: deque[tuple[int, Future[Any]]] = deque()
     submitted = wanted = 0  # wanted: the range whose records come next
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        while wanted < plan.count:
+        while wanted < plan.ranges:
             # a bounded number of ranges in flight: memory stays constant
-            while submitted < plan.count and len(pending) < 2 * jobs:
+            while submitted < plan.ranges and len(pending) < 2 * jobs:
                 task = _RangeTask(plan, submitted, profile, strict, name, twin, render, raw)
                 pending.append((submitted, pool.submit(_range_worker, task)))
                 submitted += 1
