@@ -512,9 +512,14 @@ def cmd_detect(args: argparse.Namespace) -> int:
         else:
             print(
                 f"{name}: {profile.name} ({profile.title}): {found.profile_reason}; "
-                f"header /{found.header.text}, CRC {found.crc}"
+                f"header /{_printable(found.header.text)}, CRC {found.crc}"
             )
     return status
+
+
+def _printable(text: str) -> str:
+    """Control bytes as escapes (the Iskra IE.5 header holds 0x02), for a terminal."""
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
 
 
 def cmd_profiles(args: argparse.Namespace) -> int:
