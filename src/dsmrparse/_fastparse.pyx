@@ -7,6 +7,7 @@ a DST flag, COSEM dates, malformed values) is handed to the same Python function
 uses, so every value and every error message is identical by construction.
 """
 
+cimport cython
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_FromStringAndSize
 from cpython.datetime cimport datetime_new, import_datetime
@@ -91,11 +92,11 @@ cdef extern from *:
         PyObject *v[9] = {a, b, c, d, e, f, g, h, i};
         return dsmr_record(t, 9, v);
     }
-    static PyObject *dsmr_rec10(PyObject *t, PyObject *a, PyObject *b, PyObject *c, PyObject *d,
+    static PyObject *dsmr_rec11(PyObject *t, PyObject *a, PyObject *b, PyObject *c, PyObject *d,
                                 PyObject *e, PyObject *f, PyObject *g, PyObject *h, PyObject *i,
-                                PyObject *j) {
-        PyObject *v[10] = {a, b, c, d, e, f, g, h, i, j};
-        return dsmr_record(t, 10, v);
+                                PyObject *j, PyObject *k) {
+        PyObject *v[11] = {a, b, c, d, e, f, g, h, i, j, k};
+        return dsmr_record(t, 11, v);
     }
     """
     void dsmr_untrack_if_atomic(object tup)
@@ -103,15 +104,20 @@ cdef extern from *:
     object dsmr_rec5(object t, object a, object b, object c, object d, object e)
     object dsmr_rec9(object t, object a, object b, object c, object d, object e, object f,
                      object g, object h, object i)
-    object dsmr_rec10(object t, object a, object b, object c, object d, object e, object f,
-                      object g, object h, object i, object j)
+    object dsmr_rec11(object t, object a, object b, object c, object d, object e, object f,
+                      object g, object h, object i, object j, object k)
 
 import_datetime()
+
+import collections.abc
 
 NAME = "cython"
 DEFAULT_MAX_FRAME = 8192
 
-__all__ = ["NAME", "crc16", "tokenize", "convert", "FrameScanner", "Frame", "DEFAULT_MAX_FRAME"]
+__all__ = [
+    "NAME", "crc16", "tokenize", "convert", "clear_memo", "FrameScanner", "Frame",
+    "DEFAULT_MAX_FRAME",
+]
 
 # Module-level references the hot loops use without a dict lookup.
 cdef object _Line = Line
@@ -339,16 +345,152 @@ def tokenize(data) -> Tokens:
     """One pass over one telegram: header, object lines, CRC status, line endings.
 
     Raises :class:`FramingError` when there is no ``/`` header at all; everything else wrong is
-    reported in ``Tokens.problems``.
+    reported in ``Tokens.problems``. ``Tokens.lines`` is a :class:`LineTable`.
     """
-    cdef Py_buffer view
-    if PyBytes_CheckExact(data):
-        return _tokenize(<const unsigned char*>PyBytes_AS_STRING(data), len(<bytes>data))
-    PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
-    try:
-        return _tokenize(<const unsigned char*>view.buf, view.len)
-    finally:
-        PyBuffer_Release(&view)
+    if not PyBytes_CheckExact(data):
+        data = bytes(data)  # the table keeps the bytes its spans point into
+    return _tokenize(<bytes>data)
+
+
+# --------------------------------------------------------------------------------------------
+# the line table: Tokens.lines without a Python object per line
+
+cdef struct _LineRec:
+    Py_ssize_t number  # 1-based line number
+    Py_ssize_t offset  # of the line's first byte
+    Py_ssize_t stop    # end of its last text (continuation lines included, CR excluded)
+    Py_ssize_t first   # its first group in the span array
+    Py_ssize_t count   # its number of groups
+
+cdef enum:
+    _SMALL_INTS = 8192  # line numbers and offsets of any real telegram
+cdef PyObject* _small_ints[_SMALL_INTS]
+
+
+cdef inline object _int(Py_ssize_t v):
+    """A Python int for v; the first 8192 are made once and shared, like CPython's own -5..256,
+    which saves an allocation per line number and offset."""
+    cdef object obj
+    if v < 0 or v >= _SMALL_INTS:
+        return PyLong_FromSsize_t(v)
+    if _small_ints[v] == NULL:
+        obj = PyLong_FromSsize_t(v)
+        Py_INCREF(obj)
+        _small_ints[v] = <PyObject*>obj
+    return <object>_small_ints[v]
+
+
+@cython.final
+cdef class LineTable:
+    """The object lines of one telegram as spans into its bytes (the compiled twin's
+    ``Tokens.lines``).
+
+    A read-only sequence of :class:`Line`, equal to the pure twin's list; each ``Line`` is made
+    when it is asked for. ``convert()`` reads the spans directly, so the hot path builds no object
+    per line except the entry itself.
+    """
+
+    cdef readonly bytes data
+    cdef readonly tuple codes  # the canonical OBIS code of each line (Tokens.codes)
+    cdef _LineRec* recs
+    cdef Py_ssize_t* spans  # start, end of each group's text (inside the parentheses)
+    cdef Py_ssize_t nlines, cap_lines, ngroups, cap_groups
+
+    def __cinit__(self):
+        self.recs = NULL
+        self.spans = NULL
+        self.nlines = self.cap_lines = self.ngroups = self.cap_groups = 0
+
+    def __dealloc__(self):
+        free(self.recs)
+        free(self.spans)
+
+    cdef int add_line(self, Py_ssize_t number, Py_ssize_t offset, Py_ssize_t stop) except -1:
+        cdef Py_ssize_t cap
+        cdef void* mem
+        if self.nlines == self.cap_lines:
+            cap = self.cap_lines * 2 if self.cap_lines else 48
+            mem = realloc(self.recs, cap * sizeof(_LineRec))
+            if mem == NULL:
+                raise MemoryError()
+            self.recs = <_LineRec*>mem
+            self.cap_lines = cap
+        self.recs[self.nlines] = _LineRec(number, offset, stop, self.ngroups, 0)
+        self.nlines += 1
+        return 0
+
+    cdef int add_group(self, Py_ssize_t a, Py_ssize_t b) except -1:
+        """A group of the last line (a continuation line's groups extend it)."""
+        cdef Py_ssize_t cap
+        cdef void* mem
+        if self.ngroups == self.cap_groups:
+            cap = self.cap_groups * 2 if self.cap_groups else 96
+            mem = realloc(self.spans, 2 * cap * sizeof(Py_ssize_t))
+            if mem == NULL:
+                raise MemoryError()
+            self.spans = <Py_ssize_t*>mem
+            self.cap_groups = cap
+        self.spans[2 * self.ngroups] = a
+        self.spans[2 * self.ngroups + 1] = b
+        self.ngroups += 1
+        self.recs[self.nlines - 1].count += 1
+        return 0
+
+    cdef tuple groups(self, Py_ssize_t i):
+        cdef _LineRec* r = &self.recs[i]
+        cdef const unsigned char* p = <const unsigned char*>PyBytes_AS_STRING(self.data)
+        cdef Py_ssize_t k
+        cdef tuple out = PyTuple_New(r.count)
+        for k in range(r.count):
+            item = _text(p, self.spans[2 * (r.first + k)], self.spans[2 * (r.first + k) + 1])
+            Py_INCREF(item)  # PyTuple_SET_ITEM steals it
+            PyTuple_SET_ITEM(out, k, item)
+        dsmr_untrack_if_atomic(out)
+        return out
+
+    cdef object line(self, Py_ssize_t i):
+        cdef _LineRec* r = &self.recs[i]
+        return dsmr_rec4(
+            _Line, <object>PyTuple_GET_ITEM(self.codes, i), self.groups(i), _int(r.number),
+            _int(r.offset),
+        )
+
+    def __len__(self):
+        return self.nlines
+
+    def __getitem__(self, index):
+        cdef Py_ssize_t i
+        if isinstance(index, slice):
+            return [self.line(i) for i in range(*index.indices(self.nlines))]
+        i = index
+        if i < 0:
+            i += self.nlines
+        if i < 0 or i >= self.nlines:
+            raise IndexError("line index out of range")
+        return self.line(i)
+
+    def __iter__(self):
+        cdef Py_ssize_t i
+        for i in range(self.nlines):
+            yield self.line(i)
+
+    def __eq__(self, other):
+        if isinstance(other, (LineTable, list, tuple)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    def __ne__(self, other):
+        if isinstance(other, (LineTable, list, tuple)):
+            return list(self) != list(other)
+        return NotImplemented
+
+    __hash__ = None
+
+    def __repr__(self):
+        return repr(list(self))  # shown as the list it stands for, like the pure twin's
+
+    def __reduce__(self):
+        return (list, (list(self),))  # what the pure twin's Tokens.lines is
 
 
 cdef inline bint _looks_like_header(const unsigned char* q) noexcept:
@@ -375,7 +517,9 @@ cdef Py_ssize_t _header_start(const unsigned char* p, Py_ssize_t n) noexcept:
     return -1
 
 
-cdef object _tokenize(const unsigned char* p, Py_ssize_t n):
+cdef object _tokenize(bytes data):
+    cdef const unsigned char* p = <const unsigned char*>PyBytes_AS_STRING(data)
+    cdef Py_ssize_t n = len(data)
     cdef const unsigned char* hit
     cdef Py_ssize_t start, i, seg, segend, e, a, b, paren, pos, close, bang = -1, end
     cdef Py_ssize_t number = 1, nl_count = 0, crlf_count = 0, ngroups, k
@@ -383,10 +527,11 @@ cdef object _tokenize(const unsigned char* p, Py_ssize_t n):
     cdef bint has_end = False, last, crc_repaired = False
     cdef int crc_given = -1
     cdef uint16_t computed, repaired
-    cdef list lines = []
+    cdef LineTable table = LineTable.__new__(LineTable)
+    cdef list codes = []
     cdef list line_problems = None
     cdef list problems
-    cdef object header = None, groups, obis, code, prev, item
+    cdef object header = None, obis
 
     start = _header_start(p, n)
     if start < 0:
@@ -462,20 +607,6 @@ cdef object _tokenize(const unsigned char* p, Py_ssize_t n):
                             ngroups = -1
                             break
                     if ngroups > 0:
-                        groups = PyTuple_New(ngroups)
-                        pos = paren
-                        k = 0
-                        while k < ngroups:
-                            if p[pos] == 0x28:
-                                close = <const unsigned char*>memchr(p + pos + 1, 0x29, e - pos - 1) - p
-                                item = _text(p, pos + 1, close)
-                                Py_INCREF(item)  # PyTuple_SET_ITEM steals it
-                                PyTuple_SET_ITEM(groups, k, item)
-                                k += 1
-                                pos = close + 1
-                            else:
-                                pos += 1
-                        dsmr_untrack_if_atomic(groups)
                         # the code before "(", stripped; empty means a continuation line
                         a = seg
                         b = paren
@@ -483,20 +614,18 @@ cdef object _tokenize(const unsigned char* p, Py_ssize_t n):
                             a += 1
                         while b > a and _ISSPACE[p[b - 1]]:
                             b -= 1
+                        obis = None
                         if a == b:
-                            if not lines:
+                            if table.nlines == 0:
                                 if line_problems is None:
                                     line_problems = []
                                 line_problems.append(dsmr_rec5(
                                     _Problem, "syntax", "continuation line before any object",
                                     number, seg, None,
                                 ))
+                                ngroups = 0
                             else:
-                                k = len(lines) - 1  # (no negative indexing: wraparound is off)
-                                prev = lines[k]
-                                lines[k] = dsmr_rec4(
-                                    _Line, prev[0], prev[1] + groups, prev[2], prev[3]
-                                )
+                                table.recs[table.nlines - 1].stop = e
                         else:
                             obis = _obis_code(p + a, b - a)
                             if obis is None:
@@ -507,11 +636,20 @@ cdef object _tokenize(const unsigned char* p, Py_ssize_t n):
                                     f"not an OBIS code: {_text(p, a, min(b, a + 40))!r}",
                                     number, seg, None,
                                 ))
+                                ngroups = 0
                             else:
-                                lines.append(dsmr_rec4(
-                                    _Line, obis, groups, PyLong_FromSsize_t(number),
-                                    PyLong_FromSsize_t(seg),
-                                ))
+                                codes.append(obis)
+                                table.add_line(number, seg, e)
+                        pos = paren
+                        k = 0
+                        while k < ngroups:
+                            if p[pos] == 0x28:
+                                close = <const unsigned char*>memchr(p + pos + 1, 0x29, e - pos - 1) - p
+                                table.add_group(pos + 1, close)
+                                k += 1
+                                pos = close + 1
+                            else:
+                                pos += 1
         if last:
             break
         if segend + 1 < n and p[segend + 1] == 0x21:  # "\n!": the end line
@@ -584,9 +722,11 @@ cdef object _tokenize(const unsigned char* p, Py_ssize_t n):
         crc_repaired = False
     if line_problems is not None:
         problems.extend(line_problems)
-    return dsmr_rec10(
-        _Tokens, header, lines, crc, crc_given, computed, line_ending, crc_repaired, problems,
-        start, end,
+    table.data = data
+    table.codes = tuple(codes)
+    return dsmr_rec11(
+        _Tokens, header, table, crc, crc_given, computed, line_ending, crc_repaired, problems,
+        start, end, table.codes,
     )
 
 
@@ -838,20 +978,22 @@ cdef int _kind_code(object kind) except? -2:
     return -1
 
 
-def convert(lines, plan, ctx):
+def convert(lines, plan, ctx, bint memo=False):
     """Typed entries for the object lines, following the profile's plan.
 
     COMPLEX rows call the row's converter (Python, shared by both twins); objects the plan does not
     know are kept with ``name`` and ``value`` None and their raw groups.
+
+    ``memo=True`` (for a profile's own plan, which nobody changes) lets a line that is byte for
+    byte the line at the same place of the previous telegram reuse that telegram's entry: a meter
+    repeats most of its lines from one telegram to the next.
     """
     cdef list entries = []
     cdef list problems = []
     cdef _Converter conv = _Converter(ctx)
-    cdef bint plan_dict = PyDict_CheckExact(plan)
-    cdef PyObject* found
-    cdef int kind
-    cdef Py_ssize_t ngroups
-    cdef object obis, groups, lineno, offset, row, name, expected, value, unit, stamp, error, group
+    if type(lines) is LineTable:
+        _convert_table(<LineTable>lines, plan, conv, entries, problems, memo)
+        return entries, problems
     for ln in lines:
         if type(ln) is _Line:
             obis = <object>PyTuple_GET_ITEM(ln, 0)
@@ -860,65 +1002,165 @@ def convert(lines, plan, ctx):
             offset = <object>PyTuple_GET_ITEM(ln, 3)
         else:
             obis, groups, lineno, offset = ln.obis, ln.groups, ln.line, ln.offset
-        if plan_dict:
-            found = PyDict_GetItemWithError(plan, obis)
-            row = <object>found if found != NULL else None
-        else:
-            row = plan.get(obis)
-        if row is None:
-            entries.append(dsmr_rec9(
-                _Entry, obis, None, None, None, None, groups, lineno, offset, None
-            ))
-            continue
-        kind_obj, name, expected = row[0], row[1], row[2]
-        kind = _kind_code(kind_obj)
-        value = unit = stamp = error = None
-        try:
-            if kind == _COMPLEX:  # the row's Python converter, shared with the pure twin
-                value, unit, stamp = row[3](groups, ctx)
-            elif kind == _TIMESTAMPED:
-                ngroups = len(groups)
-                if ngroups != 2:
-                    raise ValueError(f"expected 2 groups (time and value), found {ngroups}")
-                first, second = groups
-                if _looks_like_time(first):
-                    stamp_text, value_text = first, second
-                else:
-                    stamp_text, value_text = second, first
-                value = conv.quantity(value_text, expected)
-                unit = conv.unit
-                stamp = conv.timestamp(stamp_text)
-            else:
-                ngroups = len(groups)
-                if ngroups != 1:
-                    raise ValueError(f"expected 1 group, found {ngroups}")
-                group = groups[0]
-                if kind == _QUANTITY:
-                    value = conv.quantity(group, expected)
-                    unit = conv.unit
-                elif kind == _INTEGER:
-                    value = conv.integer(group, expected)
-                    unit = conv.unit
-                elif kind == _HEX_TEXT:
-                    value = _hex_text(group)
-                elif kind == _TIMESTAMP:
-                    value = conv.timestamp(group)
-                else:  # TEXT, and anything the plan calls raw
-                    value = group
-        except ValueError as exc:
-            error = str(exc)
-            value = stamp = unit = None
-            problems.append(dsmr_rec5(_Problem, "value", error, lineno, offset, obis))
-        if unit is not None and expected is not None and unit is not expected:
-            if unit != expected and not _units_equal(unit, expected):
-                problems.append(dsmr_rec5(
-                    _Problem, "value", f"unit {unit!r} where {expected!r} was expected",
-                    lineno, offset, obis,
-                ))
-        entries.append(dsmr_rec9(
-            _Entry, obis, name, value, unit, stamp, groups, lineno, offset, error
-        ))
+        entries.append(_entry(conv, _plan_row(plan, obis), obis, groups, lineno, offset, problems))
     return entries, problems
+
+
+cdef inline object _plan_row(object plan, object obis):
+    cdef PyObject* found
+    if PyDict_CheckExact(plan):
+        found = PyDict_GetItemWithError(plan, obis)
+        return <object>found if found != NULL else None
+    return plan.get(obis)
+
+
+# The entry memo: slot i holds the entry made for line i of the last telegram converted with
+# _memo_plan and _memo_ctx, with the bytes it came from. An Entry is a function of its line's bytes,
+# line number and offset, the plan row and the time context (COMPLEX converters are pure, see
+# _memo.py), so a line equal in all of these may share it.
+cdef struct _MemoSlot:
+    PyObject* data      # the bytes the line was read from (a strong reference)
+    Py_ssize_t offset   # the line's span in them
+    Py_ssize_t stop
+    Py_ssize_t number
+    PyObject* entry     # strong reference
+    PyObject* problems  # a tuple of the line's problems, or NULL
+
+cdef enum:
+    _MEMO_LINES = 128
+cdef _MemoSlot _memo[_MEMO_LINES]
+cdef object _memo_plan = None
+cdef object _memo_ctx = None
+
+
+cdef void _memo_clear() noexcept:
+    cdef Py_ssize_t i
+    cdef _MemoSlot* m
+    for i in range(_MEMO_LINES):
+        m = &_memo[i]
+        Py_XDECREF(m.data)
+        Py_XDECREF(m.entry)
+        Py_XDECREF(m.problems)
+        m.data = m.entry = m.problems = NULL
+
+
+def clear_memo():
+    """Forget the entries of earlier telegrams (tests, and whoever changes a plan in place)."""
+    global _memo_plan, _memo_ctx
+    _memo_clear()
+    _memo_plan = _memo_ctx = None
+
+
+cdef int _convert_table(
+    LineTable table, object plan, _Converter conv, list entries, list problems, bint memo
+) except -1:
+    global _memo_plan, _memo_ctx
+    cdef Py_ssize_t i, before
+    cdef _LineRec* r
+    cdef _MemoSlot* m
+    cdef const char* p = PyBytes_AS_STRING(table.data)
+    cdef object entry
+    if memo and (plan is not _memo_plan or conv.ctx is not _memo_ctx):
+        _memo_clear()
+        _memo_plan = plan
+        _memo_ctx = conv.ctx
+    for i in range(table.nlines):
+        r = &table.recs[i]
+        # (plan and context are checked per line: a COMPLEX converter runs Python code, and
+        # another thread may take the memo over meanwhile)
+        if memo and i < _MEMO_LINES and plan is _memo_plan and conv.ctx is _memo_ctx:
+            m = &_memo[i]
+            if (
+                m.entry != NULL and m.offset == r.offset and m.stop == r.stop
+                and m.number == r.number
+                and memcmp(PyBytes_AS_STRING(<object>m.data) + r.offset, p + r.offset,
+                           r.stop - r.offset) == 0
+            ):
+                entries.append(<object>m.entry)
+                if m.problems != NULL:
+                    problems.extend(<object>m.problems)
+                continue
+        before = len(problems)
+        obis = <object>PyTuple_GET_ITEM(table.codes, i)
+        entry = _entry(
+            conv, _plan_row(plan, obis), obis, table.groups(i), _int(r.number), _int(r.offset),
+            problems,
+        )
+        entries.append(entry)
+        if memo and i < _MEMO_LINES and plan is _memo_plan and conv.ctx is _memo_ctx:
+            m = &_memo[i]
+            Py_XDECREF(m.data)
+            Py_XDECREF(m.entry)
+            Py_XDECREF(m.problems)
+            m.data = m.entry = m.problems = NULL
+            m.offset, m.stop, m.number = r.offset, r.stop, r.number
+            Py_INCREF(table.data)
+            m.data = <PyObject*>table.data
+            Py_INCREF(entry)
+            m.entry = <PyObject*>entry
+            if len(problems) > before:
+                found = tuple(problems[before:])
+                Py_INCREF(found)
+                m.problems = <PyObject*>found
+    return 0
+
+
+cdef object _entry(
+    _Converter conv, object row, object obis, object groups, object lineno, object offset,
+    list problems,
+):
+    """The Entry of one line (and its problems, appended)."""
+    cdef int kind
+    cdef Py_ssize_t ngroups
+    cdef object name, expected, value, unit, stamp, error, group
+    if row is None:
+        return dsmr_rec9(_Entry, obis, None, None, None, None, groups, lineno, offset, None)
+    kind_obj, name, expected = row[0], row[1], row[2]
+    kind = _kind_code(kind_obj)
+    value = unit = stamp = error = None
+    try:
+        if kind == _COMPLEX:  # the row's Python converter, shared with the pure twin
+            value, unit, stamp = row[3](groups, conv.ctx)
+        elif kind == _TIMESTAMPED:
+            ngroups = len(groups)
+            if ngroups != 2:
+                raise ValueError(f"expected 2 groups (time and value), found {ngroups}")
+            first, second = groups
+            if _looks_like_time(first):
+                stamp_text, value_text = first, second
+            else:
+                stamp_text, value_text = second, first
+            value = conv.quantity(value_text, expected)
+            unit = conv.unit
+            stamp = conv.timestamp(stamp_text)
+        else:
+            ngroups = len(groups)
+            if ngroups != 1:
+                raise ValueError(f"expected 1 group, found {ngroups}")
+            group = groups[0]
+            if kind == _QUANTITY:
+                value = conv.quantity(group, expected)
+                unit = conv.unit
+            elif kind == _INTEGER:
+                value = conv.integer(group, expected)
+                unit = conv.unit
+            elif kind == _HEX_TEXT:
+                value = _hex_text(group)
+            elif kind == _TIMESTAMP:
+                value = conv.timestamp(group)
+            else:  # TEXT, and anything the plan calls raw
+                value = group
+    except ValueError as exc:
+        error = str(exc)
+        value = stamp = unit = None
+        problems.append(dsmr_rec5(_Problem, "value", error, lineno, offset, obis))
+    if unit is not None and expected is not None and unit is not expected:
+        if unit != expected and not _units_equal(unit, expected):
+            problems.append(dsmr_rec5(
+                _Problem, "value", f"unit {unit!r} where {expected!r} was expected",
+                lineno, offset, obis,
+            ))
+    return dsmr_rec9(_Entry, obis, name, value, unit, stamp, groups, lineno, offset, error)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1859,3 +2101,6 @@ cdef object _hex_cell(const unsigned char* s, Py_ssize_t n):
             return None
         out[i // 2] = <Py_UCS1>c
     return result
+
+
+collections.abc.Sequence.register(LineTable)

@@ -7,7 +7,7 @@ available at install time (or when ``DSMRPARSE_PURE_PYTHON=1``).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +28,16 @@ from .values import (
 
 NAME = "python"
 
-__all__ = ["NAME", "crc16", "tokenize", "convert", "FrameScanner", "Frame", "DEFAULT_MAX_FRAME"]
+__all__ = [
+    "NAME",
+    "crc16",
+    "tokenize",
+    "convert",
+    "clear_memo",
+    "FrameScanner",
+    "Frame",
+    "DEFAULT_MAX_FRAME",
+]
 
 _crc16 = crcmod.predefined.mkPredefinedCrcFun("crc-16")  # CRC-16/ARC: poly 0x8005 reflected, init 0
 
@@ -145,9 +154,24 @@ def tokenize(data: bytes) -> Tokens:
 
     text = body.decode("latin-1")
     lines, header = _split_lines(text, start, has_end, problems)
+    codes = tuple([ln.obis for ln in lines])
     return Tokens(
-        header, lines, crc, crc_given, computed, line_ending, crc_repaired, problems, start, end
+        header,
+        lines,
+        crc,
+        crc_given,
+        computed,
+        line_ending,
+        crc_repaired,
+        problems,
+        start,
+        end,
+        codes,
     )
+
+
+def clear_memo() -> None:
+    """The compiled twin's convert(memo=True) cache; this twin keeps none."""
 
 
 def _header_start(data: bytes) -> int:
@@ -252,12 +276,13 @@ PlanRow = tuple  # (kind, name, unit, converter): see Profile.plan
 
 
 def convert(
-    lines: list[Line], plan: Mapping[str, PlanRow], ctx: TimeContext
+    lines: Iterable[Line], plan: Mapping[str, PlanRow], ctx: TimeContext, memo: bool = False
 ) -> tuple[list[Entry], list[Problem]]:
     """Typed entries for the object lines, following the profile's plan.
 
     COMPLEX rows call the row's converter (Python, shared by both twins); objects the plan does not
-    know are kept with ``name`` and ``value`` None and their raw groups.
+    know are kept with ``name`` and ``value`` None and their raw groups. ``memo`` lets the compiled
+    twin reuse the previous telegram's entries for unchanged lines; here every line is converted.
     """
     entries: list[Entry] = []
     problems: list[Problem] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -30,7 +31,7 @@ class Tokens(NamedTuple):
     """What one pass over a frame gives: header, object lines, CRC status, line endings."""
 
     header: str  # the identification line without "/" and line end
-    lines: list[Line]
+    lines: Sequence[Line]  # a list (pure twin) or a LineTable (compiled twin); equal either way
     crc: str  # "ok", "bad" or "absent"
     crc_given: int  # -1 when absent
     crc_computed: int  # over "/" through "!", CRLF line endings assumed when the frame had LF only
@@ -39,6 +40,7 @@ class Tokens(NamedTuple):
     problems: list[Problem]
     start: int  # offset of "/" in the input
     end: int  # offset just past the CRC (or the last byte used)
+    codes: tuple[str, ...]  # each line's OBIS code, in order (what detection looks at)
 
 
 class Entry(NamedTuple):

@@ -77,7 +77,7 @@ def build(
     else:
         chosen, reason = get_profile(profile), "named by the caller"
     ctx = time_context(chosen.timezone, chosen.dst_flags)
-    entries, value_problems = impl.convert(tokens.lines, chosen.plan, ctx)
+    entries, value_problems = impl.convert(tokens.lines, chosen.plan, ctx, True)
     problems = tokens.problems
     if problems:  # rare: keep each line the tokenizer could not read as a raw entry
         entries = _with_unreadable_lines(data, entries, problems)

@@ -7,7 +7,7 @@ header prefix, an OBIS fingerprint (objects only one family writes) and the vers
 
 from __future__ import annotations
 
-from operator import itemgetter
+from collections.abc import Sequence
 
 from .._types import Line, Tokens
 from ..errors import ProfileError
@@ -103,26 +103,24 @@ def detect(tokens: Tokens) -> tuple[Profile, str]:
     only the version value is read again for each telegram (it runs on every telegram: keep it
     to a tuple build and two dict look-ups).
     """
-    lines = tokens.lines
-    key = (tokens.header, tuple(map(_code, lines)))
+    codes = tokens.codes
+    key = (tokens.header, codes)
     decided = _decided.get(key)
     if decided is None:
-        decided = _decide(key[0], key[1])
+        decided = _decide(tokens.header, codes)
         if len(_decided) >= _CACHE_LIMIT:
             _decided.clear()
-        if len(lines) <= _CACHE_LINES:  # garbage with thousands of lines is not worth keeping
+        if len(codes) <= _CACHE_LINES:  # garbage with thousands of lines is not worth keeping
             _decided[key] = decided
     if type(decided) is not int:
         return decided  # type: ignore[return-value]
+    lines = tokens.lines
     line = lines[decided]  # the version object's position, the same for the whole layout
     if line.groups:
         found = _version_profile(line.obis, line.groups[0])
         if found is not None:
             return found
     return _by_version(lines)
-
-
-_code = itemgetter(0)  # Line.obis
 
 
 def _decide(header: str, codes: tuple[str, ...]) -> object:
@@ -152,7 +150,7 @@ def _decide(header: str, codes: tuple[str, ...]) -> object:
     return DEFAULT, f"no version object: {DEFAULT.title} assumed"
 
 
-def _by_version(lines: list[Line]) -> tuple[Profile, str]:
+def _by_version(lines: Sequence[Line]) -> tuple[Profile, str]:
     for line in lines[:_VERSION_SCAN]:
         if line.obis in _VERSION_CODES and line.groups:
             found = _version_profile(line.obis, line.groups[0])
