@@ -111,6 +111,20 @@ def test_continuation_lines_extend_the_line_before_them() -> None:
     assert len(table[0].groups) == 6 and table[1].groups == ("0002",)
 
 
+@pytest.mark.parametrize(("lines", "groups"), [(300, 1), (3, 400), (150, 3)])
+def test_tables_larger_than_the_builder_stack(lines: int, groups: int) -> None:
+    assert _fastparse is not None
+    body = b"".join(
+        b"1-0:%d.7.0" % i + b"".join(b"(%03d.%d*kW)" % (i, g) for g in range(groups)) + b"\r\n"
+        for i in range(lines)
+    )
+    data = _signed(b"/ISK5\\2M550T-1012\r\n\r\n" + body + b"!0000\r\n")
+    tokens = _fastparse.tokenize(data)
+    assert tokens == _purepy.tokenize(data) and tokens.crc == "ok"
+    assert len(tokens.lines) == lines and len(tokens.lines[-1].groups) == groups
+    _agree(data)
+
+
 def test_a_buffer_is_read_as_the_bytes_it_holds() -> None:
     assert _fastparse is not None
     tokens = _fastparse.tokenize(bytearray(DSMR5))

@@ -18,8 +18,8 @@ from cpython.object cimport PyObject
 from cpython.ref cimport Py_INCREF, Py_XDECREF
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE, PyTuple_New, PyTuple_SET_ITEM
 from cpython.unicode cimport PyUnicode_CheckExact, PyUnicode_DecodeLatin1
-from libc.stdint cimport uint16_t, uint64_t
-from libc.stdlib cimport free, realloc
+from libc.stdint cimport int32_t, uint16_t, uint64_t
+from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memchr, memcmp, memcpy, memmove
 
 import re
@@ -356,14 +356,16 @@ def tokenize(data) -> Tokens:
 # the line table: Tokens.lines without a Python object per line
 
 cdef struct _LineRec:
-    Py_ssize_t number  # 1-based line number
-    Py_ssize_t offset  # of the line's first byte
-    Py_ssize_t stop    # end of its last text (continuation lines included, CR excluded)
-    Py_ssize_t first   # its first group in the span array
-    Py_ssize_t count   # its number of groups
+    int32_t number  # 1-based line number
+    int32_t offset  # of the line's first byte
+    int32_t stop    # end of its last text (continuation lines included, CR excluded)
+    int32_t first   # its first group in the span array
+    int32_t count   # its number of groups
 
 cdef enum:
     _SMALL_INTS = 8192  # line numbers and offsets of any real telegram
+    _STACK_LINES = 96   # a table is built in these, then copied to one block of its exact size
+    _STACK_GROUPS = 192
 cdef PyObject* _small_ints[_SMALL_INTS]
 
 
@@ -380,7 +382,22 @@ cdef inline object _int(Py_ssize_t v):
     return <object>_small_ints[v]
 
 
+cdef void* _grown(void* old, bint on_heap, Py_ssize_t used, Py_ssize_t cap) except NULL:
+    """A heap copy of an array of ``used`` bytes with room for ``cap`` (the stack one stays)."""
+    cdef void* mem
+    if on_heap:
+        mem = realloc(old, cap)
+    else:
+        mem = malloc(cap)
+        if mem != NULL:
+            memcpy(mem, old, used)
+    if mem == NULL:
+        raise MemoryError()
+    return mem
+
+
 @cython.final
+@cython.no_gc  # bytes and a tuple of str: it can never be part of a cycle
 cdef class LineTable:
     """The object lines of one telegram as spans into its bytes (the compiled twin's
     ``Tokens.lines``).
@@ -393,47 +410,73 @@ cdef class LineTable:
     cdef readonly bytes data
     cdef readonly tuple codes  # the canonical OBIS code of each line (Tokens.codes)
     cdef _LineRec* recs
-    cdef Py_ssize_t* spans  # start, end of each group's text (inside the parentheses)
+    cdef int32_t* spans  # start, end of each group's text (inside the parentheses)
     cdef Py_ssize_t nlines, cap_lines, ngroups, cap_groups
+    cdef void* block  # what this table owns once settled: recs and spans in one allocation
+    cdef bint recs_on_heap, spans_on_heap  # while building: grown past the caller's stack arrays
 
     def __cinit__(self):
         self.recs = NULL
         self.spans = NULL
+        self.block = NULL
+        self.recs_on_heap = self.spans_on_heap = False
         self.nlines = self.cap_lines = self.ngroups = self.cap_groups = 0
 
     def __dealloc__(self):
-        free(self.recs)
-        free(self.spans)
+        free(self.block)
+        if self.recs_on_heap:
+            free(self.recs)
+        if self.spans_on_heap:
+            free(self.spans)
 
     cdef int add_line(self, Py_ssize_t number, Py_ssize_t offset, Py_ssize_t stop) except -1:
-        cdef Py_ssize_t cap
-        cdef void* mem
         if self.nlines == self.cap_lines:
-            cap = self.cap_lines * 2 if self.cap_lines else 48
-            mem = realloc(self.recs, cap * sizeof(_LineRec))
-            if mem == NULL:
-                raise MemoryError()
-            self.recs = <_LineRec*>mem
-            self.cap_lines = cap
-        self.recs[self.nlines] = _LineRec(number, offset, stop, self.ngroups, 0)
+            self.recs = <_LineRec*>_grown(
+                self.recs, self.recs_on_heap, self.nlines * sizeof(_LineRec),
+                2 * self.cap_lines * sizeof(_LineRec),
+            )
+            self.recs_on_heap = True
+            self.cap_lines *= 2
+        self.recs[self.nlines] = _LineRec(
+            <int32_t>number, <int32_t>offset, <int32_t>stop, <int32_t>self.ngroups, 0
+        )
         self.nlines += 1
         return 0
 
     cdef int add_group(self, Py_ssize_t a, Py_ssize_t b) except -1:
         """A group of the last line (a continuation line's groups extend it)."""
-        cdef Py_ssize_t cap
-        cdef void* mem
         if self.ngroups == self.cap_groups:
-            cap = self.cap_groups * 2 if self.cap_groups else 96
-            mem = realloc(self.spans, 2 * cap * sizeof(Py_ssize_t))
-            if mem == NULL:
-                raise MemoryError()
-            self.spans = <Py_ssize_t*>mem
-            self.cap_groups = cap
-        self.spans[2 * self.ngroups] = a
-        self.spans[2 * self.ngroups + 1] = b
+            self.spans = <int32_t*>_grown(
+                self.spans, self.spans_on_heap, 2 * self.ngroups * sizeof(int32_t),
+                4 * self.cap_groups * sizeof(int32_t),
+            )
+            self.spans_on_heap = True
+            self.cap_groups *= 2
+        self.spans[2 * self.ngroups] = <int32_t>a
+        self.spans[2 * self.ngroups + 1] = <int32_t>b
         self.ngroups += 1
         self.recs[self.nlines - 1].count += 1
+        return 0
+
+    cdef int settle(self) except -1:
+        """Move the arrays off the builder's stack into one block of their exact size."""
+        cdef size_t size_recs = self.nlines * sizeof(_LineRec)
+        cdef size_t size_spans = 2 * self.ngroups * sizeof(int32_t)
+        cdef char* block = <char*>malloc(size_recs + size_spans + 1)
+        if block == NULL:
+            raise MemoryError()
+        memcpy(block, self.recs, size_recs)
+        memcpy(block + size_recs, self.spans, size_spans)
+        if self.recs_on_heap:
+            free(self.recs)
+        if self.spans_on_heap:
+            free(self.spans)
+        self.recs_on_heap = self.spans_on_heap = False
+        self.block = block
+        self.recs = <_LineRec*>block
+        self.spans = <int32_t*>(block + size_recs)
+        self.cap_lines = self.nlines
+        self.cap_groups = self.ngroups
         return 0
 
     cdef tuple groups(self, Py_ssize_t i):
@@ -528,14 +571,22 @@ cdef object _tokenize(bytes data):
     cdef int crc_given = -1
     cdef uint16_t computed, repaired
     cdef LineTable table = LineTable.__new__(LineTable)
+    cdef _LineRec stack_recs[_STACK_LINES]
+    cdef int32_t stack_spans[2 * _STACK_GROUPS]
     cdef list codes = []
     cdef list line_problems = None
     cdef list problems
     cdef object header = None, obis
 
+    if n > 0x7FFFFFFF:  # spans are 32-bit; no stream that long is one telegram
+        raise FramingError(f"{n} bytes is no single telegram", offset=0)
     start = _header_start(p, n)
     if start < 0:
         raise FramingError("no header ('/', three letters, a digit) found", offset=0)
+    table.recs = stack_recs
+    table.cap_lines = _STACK_LINES
+    table.spans = stack_spans
+    table.cap_groups = _STACK_GROUPS
     problems = []
     if start:
         for i in range(start):
@@ -722,6 +773,7 @@ cdef object _tokenize(bytes data):
         crc_repaired = False
     if line_problems is not None:
         problems.extend(line_problems)
+    table.settle()
     table.data = data
     table.codes = tuple(codes)
     return dsmr_rec11(
