@@ -15,7 +15,7 @@ from cpython.dict cimport PyDict_CheckExact
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.long cimport PyLong_CheckExact, PyLong_FromLongLong, PyLong_FromSsize_t
 from cpython.object cimport PyObject
-from cpython.ref cimport Py_INCREF, Py_XDECREF
+from cpython.ref cimport Py_INCREF, Py_XDECREF, Py_XINCREF
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE, PyTuple_New, PyTuple_SET_ITEM
 from cpython.unicode cimport PyUnicode_CheckExact, PyUnicode_DecodeLatin1
 from libc.stdint cimport int32_t, uint16_t, uint64_t
@@ -47,6 +47,7 @@ cdef extern from "Python.h":
     object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
     object PyUnicode_Substring(object s, Py_ssize_t start, Py_ssize_t end)
     PyObject* PyDict_GetItemWithError(object d, object key) except? NULL
+    int _PyTuple_Resize(PyObject** p, Py_ssize_t newsize) except -1
 
 # The records are NamedTuples, i.e. tuple subclasses without a __dict__: allocating them with the
 # type's tp_alloc and filling the slots is what tuple.__new__(Line, ...) does, minus the call and
@@ -304,35 +305,55 @@ def canonical_obis(str code):
 
 # Canonical OBIS codes seen lately, by a hash of their bytes: a telegram repeats the same ~35
 # codes every second, so reusing the str objects saves an allocation and a pattern check per
-# line, and their cached str hash makes the plan lookups in convert() cheaper too. Bounded: one
-# strong reference per slot.
+# line, and their cached str hash makes the plan lookups in convert() cheaper too. Two-way sets,
+# so that two codes of one telegram that hash alike do not evict each other every telegram; a
+# slot keeps the first and last 8 bytes of its code, so a hit costs two integer compares.
+# Bounded: one strong reference per slot.
+cdef struct _ObisSlot:
+    uint64_t head  # the code's first 8 bytes
+    uint64_t tail  # and its last 8 (they overlap, and cover every byte of a code up to 16 long)
+    Py_ssize_t size
+    PyObject* code
+
 cdef enum:
-    _OBIS_SLOTS = 256
-cdef PyObject* _obis_slots[_OBIS_SLOTS]
+    _OBIS_SETS = 512  # of two slots each
+cdef _ObisSlot _obis_slots[2 * _OBIS_SETS]
 
 
 cdef object _obis_code(const unsigned char* s, Py_ssize_t n):
     """The canonical code for s[0:n] (stripped code text), None when it is no OBIS code."""
-    cdef uint64_t a = 0, b = 0
+    cdef uint64_t head = 0, tail = 0
     cdef size_t h
-    cdef PyObject* old
+    cdef _ObisSlot* slot
+    cdef _ObisSlot* victim
     if n > 19 or n < 9:  # outside "1-2:3.4.5" ... "123-123:123.123.123": never canonical
         return _canonical_slow(_text(s, 0, n))
-    # first and last 8 bytes (they overlap, and cover every byte of a code up to 16 long)
-    memcpy(&a, s, 8)
-    memcpy(&b, s + n - 8, 8)
-    h = <size_t>(((a * 0x9E3779B97F4A7C15ULL) ^ (b + <uint64_t>n)) * 0xFF51AFD7ED558CCDULL >> 56)
-    old = _obis_slots[h]
-    if old != NULL and PyUnicode_GET_LENGTH(<object>old) == n and memcmp(
-        PyUnicode_DATA(<object>old), s, n
-    ) == 0:
-        return <object>old
+    memcpy(&head, s, 8)
+    memcpy(&tail, s + n - 8, 8)
+    h = 2 * <size_t>(
+        ((head * 0x9E3779B97F4A7C15ULL) ^ (tail + <uint64_t>n)) * 0xFF51AFD7ED558CCDULL >> 55
+    )
+    cdef size_t j
+    for j in range(h, h + 2):
+        slot = &_obis_slots[j]
+        if (
+            slot.code != NULL and slot.head == head and slot.tail == tail and slot.size == n
+            and (n <= 16 or memcmp(PyUnicode_DATA(<object>slot.code), s, n) == 0)
+        ):
+            return <object>slot.code
     if not _is_canonical(s, n):
         return _canonical_slow(_text(s, 0, n))
     code = _text(s, 0, n)
+    victim = &_obis_slots[h]
+    if victim.code != NULL:  # both taken: the second moves up, the new code takes its place
+        victim[0], victim[1] = victim[1], victim[0]
+        victim = &_obis_slots[h + 1]
     Py_INCREF(code)
-    _obis_slots[h] = <PyObject*>code
-    Py_XDECREF(old)
+    Py_XDECREF(victim.code)
+    victim.code = <PyObject*>code
+    victim.head = head
+    victim.tail = tail
+    victim.size = n
     return code
 
 
@@ -396,6 +417,18 @@ cdef void* _grown(void* old, bint on_heap, Py_ssize_t used, Py_ssize_t cap) exce
     return mem
 
 
+cdef tuple _tuple_grown(tuple old):
+    """A tuple twice as long holding old's items (moved, not copied); the rest NULL."""
+    cdef Py_ssize_t i, n = PyTuple_GET_SIZE(old)
+    cdef tuple new = PyTuple_New(2 * n)
+    cdef PyObject* item
+    for i in range(n):
+        item = PyTuple_GET_ITEM(old, i)
+        Py_XINCREF(item)
+        PyTuple_SET_ITEM(new, i, <object>item)
+    return new
+
+
 @cython.final
 @cython.no_gc  # bytes and a tuple of str: it can never be part of a cycle
 cdef class LineTable:
@@ -429,7 +462,9 @@ cdef class LineTable:
         if self.spans_on_heap:
             free(self.spans)
 
-    cdef int add_line(self, Py_ssize_t number, Py_ssize_t offset, Py_ssize_t stop) except -1:
+    cdef inline int add_line(
+        self, object code, Py_ssize_t number, Py_ssize_t offset, Py_ssize_t stop
+    ) except -1:
         if self.nlines == self.cap_lines:
             self.recs = <_LineRec*>_grown(
                 self.recs, self.recs_on_heap, self.nlines * sizeof(_LineRec),
@@ -437,26 +472,34 @@ cdef class LineTable:
             )
             self.recs_on_heap = True
             self.cap_lines *= 2
+        if self.nlines == PyTuple_GET_SIZE(self.codes):
+            self.codes = _tuple_grown(self.codes)
+        Py_INCREF(code)  # PyTuple_SET_ITEM steals it
+        PyTuple_SET_ITEM(self.codes, self.nlines, code)
         self.recs[self.nlines] = _LineRec(
             <int32_t>number, <int32_t>offset, <int32_t>stop, <int32_t>self.ngroups, 0
         )
         self.nlines += 1
         return 0
 
-    cdef int add_group(self, Py_ssize_t a, Py_ssize_t b) except -1:
-        """A group of the last line (a continuation line's groups extend it)."""
-        if self.ngroups == self.cap_groups:
+    cdef inline int pending_group(self, Py_ssize_t k, Py_ssize_t a, Py_ssize_t b) except -1:
+        """Group k of the line being read, kept after the table's groups until committed."""
+        cdef Py_ssize_t i = self.ngroups + k
+        if i == self.cap_groups:
             self.spans = <int32_t*>_grown(
-                self.spans, self.spans_on_heap, 2 * self.ngroups * sizeof(int32_t),
+                self.spans, self.spans_on_heap, 2 * i * sizeof(int32_t),
                 4 * self.cap_groups * sizeof(int32_t),
             )
             self.spans_on_heap = True
             self.cap_groups *= 2
-        self.spans[2 * self.ngroups] = <int32_t>a
-        self.spans[2 * self.ngroups + 1] = <int32_t>b
-        self.ngroups += 1
-        self.recs[self.nlines - 1].count += 1
+        self.spans[2 * i] = <int32_t>a
+        self.spans[2 * i + 1] = <int32_t>b
         return 0
+
+    cdef inline void commit_groups(self, Py_ssize_t count) noexcept:
+        """The pending groups belong to the last line (a continuation line's extend it)."""
+        self.ngroups += count
+        self.recs[self.nlines - 1].count += <int32_t>count
 
     cdef int settle(self) except -1:
         """Move the arrays off the builder's stack into one block of their exact size."""
@@ -477,6 +520,14 @@ cdef class LineTable:
         self.spans = <int32_t*>(block + size_recs)
         self.cap_lines = self.nlines
         self.cap_groups = self.ngroups
+        cdef PyObject* codes = <PyObject*>self.codes
+        if PyTuple_GET_SIZE(self.codes) != self.nlines:  # in place: ours is the only reference
+            Py_INCREF(<object>codes)
+            self.codes = None
+            _PyTuple_Resize(&codes, self.nlines)
+            self.codes = <tuple>codes
+            Py_XDECREF(codes)
+        dsmr_untrack_if_atomic(self.codes)
         return 0
 
     cdef tuple groups(self, Py_ssize_t i):
@@ -573,7 +624,6 @@ cdef object _tokenize(bytes data):
     cdef LineTable table = LineTable.__new__(LineTable)
     cdef _LineRec stack_recs[_STACK_LINES]
     cdef int32_t stack_spans[2 * _STACK_GROUPS]
-    cdef list codes = []
     cdef list line_problems = None
     cdef list problems
     cdef object header = None, obis
@@ -585,6 +635,7 @@ cdef object _tokenize(bytes data):
         raise FramingError("no header ('/', three letters, a digit) found", offset=0)
     table.recs = stack_recs
     table.cap_lines = _STACK_LINES
+    table.codes = PyTuple_New(_STACK_LINES)
     table.spans = stack_spans
     table.cap_groups = _STACK_GROUPS
     problems = []
@@ -630,7 +681,7 @@ cdef object _tokenize(bytes data):
                     ))
                 else:
                     paren = hit - p
-                    # validate and count the groups first, then fill a tuple of the right size
+                    # the groups go after the table's last one, and count once the line is good
                     ngroups = 0
                     pos = paren
                     while pos < e:
@@ -644,6 +695,7 @@ cdef object _tokenize(bytes data):
                                 ))
                                 ngroups = -1
                                 break
+                            table.pending_group(ngroups, pos + 1, hit - p)
                             ngroups += 1
                             pos = hit - p + 1
                         elif p[pos] == 0x20 or p[pos] == 0x09:
@@ -677,6 +729,7 @@ cdef object _tokenize(bytes data):
                                 ngroups = 0
                             else:
                                 table.recs[table.nlines - 1].stop = e
+                                table.commit_groups(ngroups)
                         else:
                             obis = _obis_code(p + a, b - a)
                             if obis is None:
@@ -689,18 +742,8 @@ cdef object _tokenize(bytes data):
                                 ))
                                 ngroups = 0
                             else:
-                                codes.append(obis)
-                                table.add_line(number, seg, e)
-                        pos = paren
-                        k = 0
-                        while k < ngroups:
-                            if p[pos] == 0x28:
-                                close = <const unsigned char*>memchr(p + pos + 1, 0x29, e - pos - 1) - p
-                                table.add_group(pos + 1, close)
-                                k += 1
-                                pos = close + 1
-                            else:
-                                pos += 1
+                                table.add_line(obis, number, seg, e)
+                                table.commit_groups(ngroups)
         if last:
             break
         if segend + 1 < n and p[segend + 1] == 0x21:  # "\n!": the end line
@@ -775,7 +818,6 @@ cdef object _tokenize(bytes data):
         problems.extend(line_problems)
     table.settle()
     table.data = data
-    table.codes = tuple(codes)
     return dsmr_rec11(
         _Tokens, header, table, crc, crc_given, computed, line_ending, crc_repaired, problems,
         start, end, table.codes,
