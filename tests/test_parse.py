@@ -334,7 +334,7 @@ def test_more_than_one_telegram_of_bytes_is_refused(twin: str) -> None:
 
 @pytest.mark.parametrize("name", ["nl/dsmr42_kaifa.txt", "be/fluvius_emucs171_sentinel.txt"])
 def test_json_writer_matches_the_plain_writer(twin: str, name: str) -> None:
-    from dsmrparse.telegram import _dumps_slowly, dumps
+    from dsmrparse._jsonform import _dumps_slowly, dumps
 
     d = dsmrparse.parse(fixture_bytes(name)).to_dict()
     assert dumps(d) == _dumps_slowly(d)

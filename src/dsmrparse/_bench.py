@@ -40,7 +40,7 @@ def _typed(frames: list[bytes], joined: bytes, family: str) -> object:
     profile = profiles.get(family)
     ctx = time_context(profile.timezone, profile.dst_flags)
     tokens = [impl.tokenize(f) for f in frames]  # (not timed apart: typed = tokenize + convert)
-    return [impl.convert(t.lines, profile.plan, ctx) for t in tokens]
+    return [impl.convert(t.lines, profile.plan, ctx, True) for t in tokens]  # as parse() does
 
 
 def _parse(frames: list[bytes], joined: bytes, family: str) -> object:

@@ -12,22 +12,32 @@ from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_FromStringAndSize
 from cpython.datetime cimport datetime_new, import_datetime
 from cpython.dict cimport PyDict_CheckExact
-from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
+from cpython.list cimport PyList_CheckExact, PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.long cimport PyLong_CheckExact, PyLong_FromLongLong, PyLong_FromSsize_t
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_INCREF, Py_XDECREF, Py_XINCREF
-from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE, PyTuple_New, PyTuple_SET_ITEM
+from cpython.tuple cimport (
+    PyTuple_CheckExact,
+    PyTuple_GET_ITEM,
+    PyTuple_GET_SIZE,
+    PyTuple_New,
+    PyTuple_SET_ITEM,
+)
 from cpython.unicode cimport PyUnicode_CheckExact, PyUnicode_DecodeLatin1
 from libc.stdint cimport int32_t, uint16_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memchr, memcmp, memcpy, memmove
 
 import re
+from datetime import datetime
 from decimal import Decimal
 
 from . import _kinds as K
 from ._types import Entry, Frame, Line, Problem, Tokens
 from .errors import FramingError
+from ._jsonform import decimal_text, value_json
+from ._jsonform import dumps_reference as _dumps
+from ._jsonform import entries_json as _entries_json
 from .obis import ObisCode
 from .values import (
     SENTINEL_TIMESTAMPS,
@@ -116,7 +126,8 @@ NAME = "cython"
 DEFAULT_MAX_FRAME = 8192
 
 __all__ = [
-    "NAME", "crc16", "tokenize", "convert", "clear_memo", "FrameScanner", "Frame",
+    "NAME", "crc16", "tokenize", "convert", "clear_memo", "entries_json", "dumps", "FrameScanner",
+    "Frame",
     "DEFAULT_MAX_FRAME",
 ]
 
@@ -132,6 +143,9 @@ cdef object _parse_integer = parse_integer
 cdef object _parse_timestamp = parse_timestamp
 cdef object _decode_hex_text = decode_hex_text
 cdef object _units_equal = units_equal
+cdef object _decimal_text = decimal_text
+cdef object _value_json = value_json
+cdef object _datetime = datetime
 cdef object _NOFAST = object()  # "the fast path cannot say: ask the Python function"
 
 cdef int _QUANTITY = K.QUANTITY
@@ -1255,6 +1269,278 @@ cdef object _entry(
                 lineno, offset, obis,
             ))
     return dsmr_rec9(_Entry, obis, name, value, unit, stamp, groups, lineno, offset, error)
+
+
+# --------------------------------------------------------------------------------------------
+# the objects array of the interchange form, written in C (to_json's bulk)
+#
+# Byte for byte what _jsonform.entries_json gives: json.dumps with ensure_ascii=False and compact
+# separators, Decimals as exact numbers. Anything but None, bool, int, str, Decimal and datetime
+# is handed to _jsonform.value_json.
+
+cdef extern from "Python.h":
+    int PyDict_Next(object d, Py_ssize_t* pos, PyObject** key, PyObject** value)
+    long long PyLong_AsLongLongAndOverflow(object o, int* overflow) except? -1
+    const char* PyUnicode_AsUTF8AndSize(object text, Py_ssize_t* size) except NULL
+    object PyUnicode_DecodeUTF8(const char* s, Py_ssize_t size, const char* errors)
+
+cdef struct _Out:
+    char* buf
+    Py_ssize_t size
+    Py_ssize_t cap
+
+cdef const char* _HEX = b"0123456789abcdef"
+
+
+cdef int _reserve(_Out* out, Py_ssize_t more) except -1:
+    cdef Py_ssize_t cap
+    cdef char* mem
+    if out.size + more <= out.cap:
+        return 0
+    cap = max(2 * out.cap, out.size + more)
+    mem = <char*>realloc(out.buf, cap)
+    if mem == NULL:
+        raise MemoryError()
+    out.buf = mem
+    out.cap = cap
+    return 0
+
+
+cdef inline int _put(_Out* out, const char* s, Py_ssize_t n) except -1:
+    if out.size + n > out.cap:
+        _reserve(out, n)
+    memcpy(out.buf + out.size, s, n)
+    out.size += n
+    return 0
+
+
+cdef int _put_text(_Out* out, object text) except -1:
+    """A Python str's characters, UTF-8 encoded, as they are (no quotes, no escapes)."""
+    cdef Py_ssize_t n
+    cdef const char* s = PyUnicode_AsUTF8AndSize(text, &n)
+    return _put(out, s, n)
+
+
+cdef int _put_string(_Out* out, object text) except -1:
+    """A JSON string: json's escapes for '"', '\\' and control characters, the rest as is."""
+    cdef Py_ssize_t n, i, run = 0
+    cdef unsigned char c
+    cdef const unsigned char* s = <const unsigned char*>PyUnicode_AsUTF8AndSize(text, &n)
+    _reserve(out, n + 2)
+    out.buf[out.size] = 0x22
+    out.size += 1
+    for i in range(n):
+        c = s[i]
+        if c >= 0x20 and c != 0x22 and c != 0x5C:
+            continue
+        _put(out, <const char*>(s + run), i - run)
+        run = i + 1
+        if c == 0x22:
+            _put(out, b'\\"', 2)
+        elif c == 0x5C:
+            _put(out, b"\\\\", 2)
+        elif c == 0x0A:
+            _put(out, b"\\n", 2)
+        elif c == 0x0D:
+            _put(out, b"\\r", 2)
+        elif c == 0x09:
+            _put(out, b"\\t", 2)
+        elif c == 0x08:
+            _put(out, b"\\b", 2)
+        elif c == 0x0C:
+            _put(out, b"\\f", 2)
+        else:
+            _put(out, b"\\u00", 4)
+            _put(out, &_HEX[c >> 4], 1)
+            _put(out, &_HEX[c & 15], 1)
+    _put(out, <const char*>(s + run), n - run)
+    return _put(out, b'"', 1)
+
+
+cdef bint _plain_number(object text) except -1:
+    """Digits with an optional '-' and '.': a Decimal's str() that JSON takes as it is."""
+    cdef Py_ssize_t n, i
+    cdef const Py_UCS1* s = _ucs1(text, &n)
+    if s == NULL or n == 0:
+        return False
+    for i in range(n):
+        if not (_isdigit(s[i]) or s[i] == 0x2E or s[i] == 0x2D):
+            return False
+    return True
+
+
+# Decimal -> its JSON text, by identity: the same Decimal objects come back telegram after
+# telegram (see _DECIMALS), and str() of a Decimal is most of the cost of writing one. A slot
+# keeps the Decimal alive, so an address cannot be reused while it is there.
+cdef struct _NumberSlot:
+    PyObject* number
+    PyObject* text  # a str
+
+cdef enum:
+    _NUMBER_SLOTS = 1024
+cdef _NumberSlot _number_slots[_NUMBER_SLOTS]
+
+
+cdef int _put_decimal(_Out* out, object value) except -1:
+    cdef size_t h = (<size_t><PyObject*>value >> 4) & (_NUMBER_SLOTS - 1)
+    cdef _NumberSlot* slot = &_number_slots[h]
+    if slot.number == <PyObject*>value:
+        return _put_text(out, <object>slot.text)
+    text = str(value)
+    if not _plain_number(text):
+        text = _decimal_text(value)
+    Py_INCREF(value)
+    Py_INCREF(text)
+    Py_XDECREF(slot.number)
+    Py_XDECREF(slot.text)
+    slot.number = <PyObject*>value
+    slot.text = <PyObject*>text
+    return _put_text(out, text)
+
+
+cdef int _put_int(_Out* out, object value) except -1:
+    cdef int overflow = 0
+    cdef long long v = PyLong_AsLongLongAndOverflow(value, &overflow)
+    cdef unsigned long long u
+    cdef char digits[24]
+    cdef int i = 24
+    if overflow:
+        return _put_text(out, str(value))
+    u = <unsigned long long>(-v) if v < 0 else <unsigned long long>v
+    while True:
+        i -= 1
+        digits[i] = <char>(0x30 + u % 10)
+        u //= 10
+        if u == 0:
+            break
+    if v < 0:
+        i -= 1
+        digits[i] = 0x2D
+    return _put(out, digits + i, 24 - i)
+
+
+cdef int _put_value(_Out* out, object value, int depth=0) except -1:
+    """Any interchange value: what _jsonform.dumps writes for it."""
+    cdef Py_ssize_t pos = 0, k, n
+    cdef PyObject* key
+    cdef PyObject* item
+    cdef bint first = True
+    if value is None:
+        return _put(out, b"null", 4)
+    if PyUnicode_CheckExact(value):
+        return _put_string(out, value)
+    if value is True:
+        return _put(out, b"true", 4)
+    if value is False:
+        return _put(out, b"false", 5)
+    if PyLong_CheckExact(value):
+        return _put_int(out, value)
+    if type(value) is _Decimal:
+        return _put_decimal(out, value)
+    if type(value) is _datetime:
+        return _put_string(out, value.isoformat())
+    if depth < 64:
+        if PyDict_CheckExact(value):
+            for key_object in value:  # json's own rules for keys other than str
+                if not PyUnicode_CheckExact(key_object):
+                    return _put_text(out, _dumps(value))
+            _put(out, b"{", 1)
+            while PyDict_Next(value, &pos, &key, &item):
+                if not first:
+                    _put(out, b",", 1)
+                first = False
+                _put_string(out, <object>key)
+                _put(out, b":", 1)
+                _put_value(out, <object>item, depth + 1)
+            return _put(out, b"}", 1)
+        if PyList_CheckExact(value) or PyTuple_CheckExact(value):
+            _put(out, b"[", 1)
+            n = len(value)
+            for k in range(n):
+                if k:
+                    _put(out, b",", 1)
+                _put_value(out, value[k], depth + 1)
+            return _put(out, b"]", 1)
+    return _put_text(out, _dumps(value))  # records, floats, subclasses: as json.dumps has it
+
+
+cdef int _put_scalar(_Out* out, object value) except -1:
+    """An entry's value: as_json_value's rules first (records become objects), so only plain
+    values are written here."""
+    if value is None or PyUnicode_CheckExact(value) or PyLong_CheckExact(value) or type(
+        value
+    ) is _Decimal or type(value) is _datetime:
+        return _put_value(out, value)
+    return _put_text(out, _value_json(value))
+
+
+cdef int _put_entry(_Out* out, object e) except -1:
+    cdef Py_ssize_t k, n
+    if type(e) is not _Entry:
+        e = _Entry(*e)
+    _put(out, b'{"obis":', 8)
+    _put_value(out, <object>PyTuple_GET_ITEM(e, 0))
+    _put(out, b',"name":', 8)
+    _put_value(out, <object>PyTuple_GET_ITEM(e, 1))
+    _put(out, b',"value":', 9)
+    _put_scalar(out, <object>PyTuple_GET_ITEM(e, 2))
+    _put(out, b',"unit":', 8)
+    _put_value(out, <object>PyTuple_GET_ITEM(e, 3))
+    stamp = <object>PyTuple_GET_ITEM(e, 4)
+    if stamp is not None:
+        _put(out, b',"timestamp":', 13)
+        _put_string(out, stamp.isoformat())
+    _put(out, b',"raw":[', 8)
+    raw = <object>PyTuple_GET_ITEM(e, 5)
+    n = len(raw)
+    for k in range(n):
+        if k:
+            _put(out, b",", 1)
+        _put_value(out, raw[k])
+    _put(out, b'],"line":', 9)
+    _put_value(out, <object>PyTuple_GET_ITEM(e, 6))
+    error = <object>PyTuple_GET_ITEM(e, 8)
+    if error is not None:
+        _put(out, b',"error":', 9)
+        _put_value(out, error)
+    return _put(out, b"}", 1)
+
+
+def dumps(obj):
+    """_jsonform.dumps, written in C: compact JSON, Decimals as exact numbers."""
+    cdef _Out out
+    out.buf = NULL
+    out.size = out.cap = 0
+    try:
+        _reserve(&out, 1024)
+        _put_value(&out, obj)
+        return PyUnicode_DecodeUTF8(out.buf, out.size, NULL)
+    except UnicodeEncodeError:  # a lone surrogate: json.dumps writes it as it is, UTF-8 cannot
+        return _dumps(obj)
+    finally:
+        free(out.buf)
+
+
+def entries_json(entries):
+    """The interchange form's ``objects`` array as JSON text (see _jsonform.entries_json)."""
+    cdef _Out out
+    cdef bint first = True
+    out.buf = NULL
+    out.size = out.cap = 0
+    try:
+        _reserve(&out, 4096)
+        _put(&out, b"[", 1)
+        for e in entries:
+            if not first:
+                _put(&out, b",", 1)
+            first = False
+            _put_entry(&out, e)
+        _put(&out, b"]", 1)
+        return PyUnicode_DecodeUTF8(out.buf, out.size, NULL)
+    except UnicodeEncodeError:  # a lone surrogate: json.dumps writes it as it is, UTF-8 cannot
+        return _entries_json(entries)
+    finally:
+        free(out.buf)
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ from typing import Any
 import crcmod.predefined
 
 from . import _kinds as K
+from ._jsonform import dumps_reference as dumps
+from ._jsonform import entries_json
 from ._types import Entry, Line, Problem, Tokens
 from .errors import FramingError
 from .obis import ObisCode
@@ -34,6 +36,8 @@ __all__ = [
     "tokenize",
     "convert",
     "clear_memo",
+    "entries_json",
+    "dumps",
     "FrameScanner",
     "Frame",
     "DEFAULT_MAX_FRAME",

@@ -77,14 +77,16 @@ def build(
     else:
         chosen, reason = get_profile(profile), "named by the caller"
     ctx = time_context(chosen.timezone, chosen.dst_flags)
+    # (memo: the profile's own plan, which nobody changes, so unchanged lines keep their entries)
     entries, value_problems = impl.convert(tokens.lines, chosen.plan, ctx, True)
     problems = tokens.problems
     if problems:  # rare: keep each line the tokenizer could not read as a raw entry
         entries = _with_unreadable_lines(data, entries, problems)
     if value_problems:
         problems = problems + value_problems
-    if tokens.end < len(data) and not chosen.gateway_trailer:
-        extra = data[tokens.end :].strip(_PADDING)
+    end = tokens.end
+    if end < len(data) and not chosen.gateway_trailer:
+        extra = data[end:].strip(_PADDING)
         if extra:
             problems = problems + [
                 Problem(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from decimal import Decimal
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from . import _impl
+from ._jsonform import dumps, entry_item
 from ._types import Entry, Problem, Reading, Tokens, as_json_value
 
 if TYPE_CHECKING:
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
 __all__ = ["Telegram", "Header", "MBusDevice", "DEVICE_TYPES", "FORMAT"]
 
 FORMAT = "dsmrparse/1"  # the interchange form's version; bumped only on an incompatible change
+_OBJECTS_MARK = "\ue001"  # where to_json puts the objects array (no decoded text holds it)
+_QUOTED_OBJECTS_MARK = f'"{_OBJECTS_MARK}"'
 
 # EN 13757-3 device types seen on P1 MBus channels
 DEVICE_TYPES = {
@@ -353,21 +356,9 @@ class Telegram:
     def to_dict(self) -> dict[str, Any]:
         """The interchange form (README, "The interchange form"): plain JSON types except that
         numbers are exact ``Decimal`` (``to_json`` writes them as JSON numbers digit for digit)."""
-        objects = []
-        for e in self.entries:
-            item: dict[str, Any] = {
-                "obis": e.obis,
-                "name": e.name,
-                "value": as_json_value(e.value),
-                "unit": e.unit,
-            }
-            if e.timestamp is not None:
-                item["timestamp"] = e.timestamp.isoformat()
-            item["raw"] = list(e.raw)
-            item["line"] = e.line
-            if e.error is not None:
-                item["error"] = e.error
-            objects.append(item)
+        return self._form([entry_item(e) for e in self._entries])
+
+    def _form(self, objects: Any) -> dict[str, Any]:
         shortcuts = {}
         for kind in ("gas", "water", "heat"):
             device = self.mbus_device(kind)
@@ -395,7 +386,13 @@ class Telegram:
 
     def to_json(self) -> str:
         """The interchange form as one line of JSON; Decimals written exactly as JSON numbers."""
-        return dumps(self.to_dict())
+        # The objects array is most of the text: the twin in use writes it (the compiled one in
+        # C), and it takes the place of a marker in the rest.
+        rest = dumps(self._form(_OBJECTS_MARK))
+        head, marker, tail = rest.partition(_QUOTED_OBJECTS_MARK)
+        if not marker or _QUOTED_OBJECTS_MARK in tail:  # the marker's text occurs elsewhere
+            return dumps(self.to_dict())
+        return head + _impl.current.entries_json(self._entries) + tail
 
     def __repr__(self) -> str:
         stamp = self.timestamp
@@ -451,92 +448,3 @@ def _restore(
         problems,
         MappingProxyType(pins) if pins else None,
     )
-
-
-def _decimal_text(value: Decimal) -> str:
-    if not value.is_finite():
-        return f'"{value}"'  # JSON has no NaN or Infinity; keep the text
-    text = str(value)
-    if "E" in text or "e" in text:
-        text = format(value, "f")
-    return text
-
-
-def _write(obj: Any, out: list[str], encode_str: Any) -> None:
-    if isinstance(obj, str):
-        out.append(encode_str(obj))
-    elif obj is None:
-        out.append("null")
-    elif obj is True:
-        out.append("true")
-    elif obj is False:
-        out.append("false")
-    elif isinstance(obj, Decimal):
-        out.append(_decimal_text(obj))
-    elif isinstance(obj, (int, float)):
-        out.append(repr(float(obj)) if isinstance(obj, float) else str(int(obj)))
-    elif isinstance(obj, dict):
-        out.append("{")
-        first = True
-        for key, value in obj.items():
-            if not first:
-                out.append(",")
-            first = False
-            out.append(encode_str(str(key)))
-            out.append(":")
-            _write(value, out, encode_str)
-        out.append("}")
-    elif isinstance(obj, (list, tuple)):
-        out.append("[")
-        for i, value in enumerate(obj):
-            if i:
-                out.append(",")
-            _write(value, out, encode_str)
-        out.append("]")
-    else:
-        out.append(encode_str(as_json_value(obj) if isinstance(obj, datetime) else str(obj)))
-
-
-def dumps(obj: Any) -> str:
-    """Compact JSON in which every Decimal is written as an exact JSON number, digit for digit
-    (``Decimal("0.000")`` -> ``0.000``), which ``json.dumps`` cannot do by itself.
-
-    The C encoder writes everything, each Decimal as a marker string; the markers are then
-    swapped for the numbers' text. Should a marker clash with text that looks the same (a value
-    exactly U+E000), the pure writer does it all instead.
-    """
-    from json import dumps as json_dumps  # on first use: keeps json out of the import
-
-    texts: list[str] = []
-
-    def number_marker(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            texts.append(_decimal_text(value))
-            return _MARK
-        return as_json_value(value) if isinstance(value, datetime) else str(value)
-
-    out = json_dumps(
-        obj, default=number_marker, ensure_ascii=False, separators=(",", ":"), check_circular=False
-    )
-    if not texts:
-        return out
-    pieces = out.split(_QUOTED_MARK)
-    if len(pieces) != len(texts) + 1:
-        return _dumps_slowly(obj)
-    merged = [pieces[0]]
-    for text, piece in zip(texts, pieces[1:]):
-        merged.append(text)
-        merged.append(piece)
-    return "".join(merged)
-
-
-_MARK = "\ue000"
-_QUOTED_MARK = f'"{_MARK}"'
-
-
-def _dumps_slowly(obj: Any) -> str:
-    from json.encoder import encode_basestring
-
-    out: list[str] = []
-    _write(obj, out, encode_basestring)
-    return "".join(out)
