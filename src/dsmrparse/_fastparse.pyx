@@ -17,6 +17,7 @@ from cpython.long cimport PyLong_CheckExact, PyLong_FromLongLong, PyLong_FromSsi
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_INCREF, Py_XDECREF, Py_XINCREF
 from cpython.tuple cimport (
+    PyTuple_Check,
     PyTuple_CheckExact,
     PyTuple_GET_ITEM,
     PyTuple_GET_SIZE,
@@ -1464,13 +1465,35 @@ cdef int _put_value(_Out* out, object value, int depth=0) except -1:
     return _put_text(out, _dumps(value))  # records, floats, subclasses: as json.dumps has it
 
 
-cdef int _put_scalar(_Out* out, object value) except -1:
-    """An entry's value: as_json_value's rules first (records become objects), so only plain
-    values are written here."""
+cdef int _put_scalar(_Out* out, object value, int depth=0) except -1:
+    """An entry's value, by as_json_value's rules: a record (a NamedTuple, such as a power
+    failure) becomes an object of its fields, other tuples and lists become arrays."""
+    cdef Py_ssize_t k, n
     if value is None or PyUnicode_CheckExact(value) or PyLong_CheckExact(value) or type(
         value
     ) is _Decimal or type(value) is _datetime:
         return _put_value(out, value)
+    if depth < 64 and (PyTuple_Check(value) or PyList_CheckExact(value)):
+        n = len(value)
+        if not PyTuple_Check(value) or not hasattr(value, "_asdict"):
+            _put(out, b"[", 1)
+            for k in range(n):
+                if k:
+                    _put(out, b",", 1)
+                _put_scalar(out, value[k], depth + 1)
+            return _put(out, b"]", 1)
+        fields = getattr(type(value), "_fields", None)
+        if type(fields) is tuple and len(fields) == n and all(
+            [PyUnicode_CheckExact(f) for f in fields]
+        ):
+            _put(out, b"{", 1)
+            for k in range(n):
+                if k:
+                    _put(out, b",", 1)
+                _put_string(out, fields[k])
+                _put(out, b":", 1)
+                _put_scalar(out, value[k], depth + 1)
+            return _put(out, b"}", 1)
     return _put_text(out, _value_json(value))
 
 

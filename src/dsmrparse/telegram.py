@@ -281,8 +281,14 @@ class Telegram:
 
     @property
     def timestamp(self) -> datetime | None:
-        e = self._lookup().get("0-0:1.0.0")
-        return e.value if e is not None else None
+        index = self._index
+        if index is not None:
+            e = index.get("0-0:1.0.0")
+            return e.value if e is not None else None
+        for e in self._entries:  # (to_json needs only this: no index for it)
+            if e.obis == "0-0:1.0.0":
+                return e.value
+        return None
 
     @property
     def ok(self) -> bool:
@@ -300,7 +306,8 @@ class Telegram:
                 role = _MBUS_ROLES.get(e.name or "")
                 if role is None:
                     continue
-                channel = int(e.obis.split(":")[0].split("-")[1])
+                obis = e.obis
+                channel = int(obis[obis.index("-") + 1 : obis.index(":")])
                 slot = parts.setdefault(channel, {})
                 if role == "reading":
                     slot.setdefault(role, Reading(e.timestamp, e.value, e.unit))
