@@ -11,6 +11,7 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -123,6 +124,24 @@ def test_corruption_loses_exactly_the_damaged_telegrams(twin: str, seed: int) ->
     assert [t.raw for t in lenient if t.crc == "ok"] == good
 
 
+def in_workers(source: Path, **options: Any) -> list[tuple[int, Any]]:
+    """The records as worker processes find them (map_records with jobs > 1: what the CLI and
+    iter_columns use), in stream order."""
+    return [r for batch in files.map_records(source, files._identity, **options) for r in batch]
+
+
+def test_iter_telegrams_makes_its_objects_here_whatever_jobs_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_processes(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("no worker process is wanted for telegram objects")
+
+    monkeypatch.setattr(files, "ProcessPoolExecutor", no_processes)
+    records = list(iter_records(LF_CAPTURE))
+    assert _exact(list(iter_records(LF_CAPTURE, jobs=2))) == _exact(records)
+    assert [t.raw for t in iter_telegrams(LF_CAPTURE, jobs=3)] == [t.raw for _, t in records]
+
+
 def test_jobs_two_gives_the_same_records_as_one(
     twin: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -131,7 +150,7 @@ def test_jobs_two_gives_the_same_records_as_one(
     path = tmp_path / "corrupted.txt"
     path.write_bytes(LF_CAPTURE.read_bytes()[:50_000] + data)
     one = _summary(list(iter_records(path, strict=True)))
-    two = _summary(list(iter_records(path, strict=True, jobs=2)))
+    two = _summary(in_workers(path, strict=True, jobs=2))
     assert one == two
     assert len(one) > 300
 
@@ -200,7 +219,7 @@ def test_byte_ranges_give_exactly_the_records_of_one_pass(
     for chunk_size in (files.DEFAULT_CHUNK_SIZE, 4096):
         for strict in (False, True):
             one = _exact(list(iter_records(path, strict=strict, chunk_size=chunk_size)))
-            many = list(iter_records(path, strict=strict, chunk_size=chunk_size, jobs=jobs))
+            many = in_workers(path, strict=strict, chunk_size=chunk_size, jobs=jobs)
             assert _exact(many) == one
     assert files._plan_ranges(path, jobs, 4096).ranges > 20
 
@@ -221,7 +240,7 @@ def test_every_range_edge_gives_the_records_of_one_pass(
         one = _exact(list(iter_records(path, chunk_size=chunk_size)))
         for size in [1, 2, 3, 5, 8, 13, 21, *range(34, 3000, 97)]:
             monkeypatch.setattr(files, "RANGE_SIZE", size)
-            many = list(iter_records(path, chunk_size=chunk_size, jobs=2))
+            many = in_workers(path, chunk_size=chunk_size, jobs=2)
             assert _exact(many) == one, (size, chunk_size)
 
 
@@ -243,7 +262,7 @@ def test_a_range_that_begins_inside_a_telegram_hands_on_to_the_next(tmp_path: Pa
         records, following = files._scan_range(fd, 0, plan, recorder)
         assert following == 2
         assert records[-1][0] < plan.begin(fd, 2) <= records[-1][0] + len(t[1]) + 20
-    assert _exact(list(iter_records(path, jobs=2))) == _exact(list(iter_records(path)))
+    assert _exact(in_workers(path, jobs=2)) == _exact(list(iter_records(path)))
 
 
 def test_cut_off_telegrams_name_the_stream_byte_on_every_path(tmp_path: Path) -> None:
@@ -255,5 +274,5 @@ def test_cut_off_telegrams_name_the_stream_byte_on_every_path(tmp_path: Path) ->
     packed = tmp_path / "junk.txt.gz"
     packed.write_bytes(gzip.compress(data))
     one = [(off, line) for off, line, _ in _exact(list(iter_records(path)))]
-    piped = _exact(list(iter_records(packed, jobs=2)))  # the pipe path, from a gz file
+    piped = _exact(in_workers(packed, jobs=2))  # the pipe path, from a gz file
     assert [(off, line) for off, line, _ in piped] == one
