@@ -81,9 +81,53 @@ def test_tokenize_dsmr5(benchmark: Any, twin: Any) -> None:
 
 @pytest.mark.parametrize("twin", TWINS)
 def test_convert_dsmr5(benchmark: Any, twin: Any) -> None:
-    benchmark.group = f"convert {len(LINES)} lines (DSMR 5 plan)"
-    entries, problems = benchmark(twin.convert, LINES, PLAN, CTX)
+    """Typed values for every line, none reused (memo off): what a line new to the stream costs."""
+    benchmark.group = f"convert {len(LINES)} lines (DSMR 5 plan), every line new"
+    lines = twin.tokenize(TELEGRAM).lines  # the twin's own (a LineTable when compiled)
+    entries, problems = benchmark(twin.convert, lines, PLAN, CTX)
     assert len(entries) == len(LINES)
+
+
+def _frames() -> list[bytes]:
+    scanner = _purepy.FrameScanner()
+    return [f.data for f in scanner.feed(STREAM) + scanner.flush() if f.kind == "telegram"]
+
+
+@pytest.mark.parametrize("twin", TWINS)
+def test_crc_of_each_telegram_of_a_capture(benchmark: Any, twin: Any) -> None:
+    """The baseline of the next one: CRC16 over the same telegrams."""
+    frames = _frames()
+    benchmark.group = f"566-telegram capture ({len(STREAM)} bytes): scan + tokenize vs CRC"
+    crc16 = twin.crc16
+    benchmark(lambda: [crc16(f) for f in frames])
+
+
+@pytest.mark.parametrize("twin", TWINS)
+def test_scan_and_tokenize_a_capture(benchmark: Any, twin: Any) -> None:
+    benchmark.group = f"566-telegram capture ({len(STREAM)} bytes): scan + tokenize vs CRC"
+    tokenize = twin.tokenize
+
+    def run() -> int:
+        scanner = twin.FrameScanner()
+        frames = scanner.feed(STREAM) + scanner.flush()
+        return len([tokenize(f.data) for f in frames if f.kind == "telegram"])
+
+    assert benchmark(run) == 566
+
+
+@pytest.mark.parametrize("twin", TWINS)
+def test_to_json_dsmr5(benchmark: Any, twin: Any) -> None:
+    """The interchange form as JSON text, of a telegram parsed once (its lazy parts made)."""
+    import dsmrparse
+
+    benchmark.group = "to_json() of the DSMR 5 telegram"
+    previous = dsmrparse.use_implementation(twin.NAME)
+    try:
+        telegram = dsmrparse.parse(TELEGRAM)
+        text = benchmark(telegram.to_json)
+    finally:
+        dsmrparse.use_implementation(previous)
+    assert text.startswith('{"format":')
 
 
 def _scan_all(twin: Any, chunk: int) -> int:

@@ -356,9 +356,12 @@ cdef object _obis_code(const unsigned char* s, Py_ssize_t n):
             and (n <= 16 or memcmp(PyUnicode_DATA(<object>slot.code), s, n) == 0)
         ):
             return <object>slot.code
-    if not _is_canonical(s, n):
-        return _canonical_slow(_text(s, 0, n))
-    code = _text(s, 0, n)
+    if _is_canonical(s, n):
+        code = _text(s, 0, n)
+    else:  # "1-0:1.8.0*255" and other spellings: kept by their own bytes if they have a code
+        code = _canonical_slow(_text(s, 0, n))
+        if code is None or n > 16:  # (past 16 bytes the compare needs the text itself)
+            return code
     victim = &_obis_slots[h]
     if victim.code != NULL:  # both taken: the second moves up, the new code takes its place
         victim[0], victim[1] = victim[1], victim[0]
