@@ -17,6 +17,15 @@ TWINS = _impl.available()
 REQUIRE_CYTHON = os.environ.get("CI") == "true" or os.environ.get("DSMRPARSE_REQUIRE_CYTHON") == "1"
 
 
+try:
+    from dsmrparse import _fastparse as COMPILED
+except ImportError:  # not built here: tests of the compiled twin alone skip, unless CI wants it
+    if REQUIRE_CYTHON:
+        raise
+    COMPILED = None
+needs_compiled = pytest.mark.skipif(COMPILED is None, reason="the compiled twin is not built")
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     return f"dsmrparse twins available: {', '.join(TWINS)}"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -13,18 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dsmrparse
-from conftest import FIXTURES, fixture_bytes
+from conftest import COMPILED as _fastparse
+from conftest import FIXTURES, fixture_bytes, needs_compiled
 from dsmrparse import _jsonform, _purepy
 from dsmrparse._types import Entry, PowerFailure, Reading
 
-try:
-    from dsmrparse import _fastparse
-except ImportError:
-    _fastparse = None
-    if os.environ.get("DSMRPARSE_REQUIRE_CYTHON") == "1" or os.environ.get("CI") == "true":
-        raise
-
-pytestmark = pytest.mark.skipif(_fastparse is None, reason="the compiled twin is not built")
+pytestmark = needs_compiled
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 texts = st.text(st.characters(codec="utf-8"), max_size=12) | st.sampled_from(

@@ -7,7 +7,6 @@ must give the interchange form the pure twin gives for the same bytes, whatever 
 
 from __future__ import annotations
 
-import os
 import pickle
 import threading
 from collections.abc import Iterator, Sequence
@@ -15,19 +14,13 @@ from collections.abc import Iterator, Sequence
 import pytest
 
 import dsmrparse
-from conftest import fixture_bytes
+from conftest import COMPILED as _fastparse
+from conftest import fixture_bytes, needs_compiled
 from dsmrparse import _purepy, profiles
 from dsmrparse.errors import ValueConversionError
 from dsmrparse.values import time_context
 
-try:
-    from dsmrparse import _fastparse
-except ImportError:
-    _fastparse = None
-    if os.environ.get("DSMRPARSE_REQUIRE_CYTHON") == "1" or os.environ.get("CI") == "true":
-        raise
-
-pytestmark = pytest.mark.skipif(_fastparse is None, reason="the compiled twin is not built")
+pytestmark = needs_compiled
 
 DSMR5 = fixture_bytes("nl/dsmr50_iskra_mt382.txt")
 STREAM = fixture_bytes("streams/iskra_am550_566_telegrams_lf.txt")

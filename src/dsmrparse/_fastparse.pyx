@@ -1293,7 +1293,23 @@ cdef struct _Out:
     Py_ssize_t size
     Py_ssize_t cap
 
-cdef const char* _HEX = b"0123456789abcdef"
+# json's escapes (ensure_ascii=False): the short ones, \u00XX for other control characters
+cdef char _ESCAPE[256][6]
+cdef int _ESCAPE_SIZE[256]
+
+
+cdef void _init_escapes():
+    short = {0x22: b'\\"', 0x5C: b"\\\\", 0x0A: b"\\n", 0x0D: b"\\r", 0x09: b"\\t",
+             0x08: b"\\b", 0x0C: b"\\f"}
+    cdef bytes text
+    cdef int c, k
+    for c in range(256):
+        text = short.get(c, b"\\u%04x" % c if c < 0x20 else b"")
+        _ESCAPE_SIZE[c] = len(text)
+        for k in range(len(text)):
+            _ESCAPE[c][k] = text[k]
+
+_init_escapes()
 
 
 cdef int _reserve(_Out* out, Py_ssize_t more) except -1:
@@ -1335,28 +1351,10 @@ cdef int _put_string(_Out* out, object text) except -1:
     out.size += 1
     for i in range(n):
         c = s[i]
-        if c >= 0x20 and c != 0x22 and c != 0x5C:
-            continue
-        _put(out, <const char*>(s + run), i - run)
-        run = i + 1
-        if c == 0x22:
-            _put(out, b'\\"', 2)
-        elif c == 0x5C:
-            _put(out, b"\\\\", 2)
-        elif c == 0x0A:
-            _put(out, b"\\n", 2)
-        elif c == 0x0D:
-            _put(out, b"\\r", 2)
-        elif c == 0x09:
-            _put(out, b"\\t", 2)
-        elif c == 0x08:
-            _put(out, b"\\b", 2)
-        elif c == 0x0C:
-            _put(out, b"\\f", 2)
-        else:
-            _put(out, b"\\u00", 4)
-            _put(out, &_HEX[c >> 4], 1)
-            _put(out, &_HEX[c & 15], 1)
+        if _ESCAPE_SIZE[c]:
+            _put(out, <const char*>(s + run), i - run)
+            _put(out, _ESCAPE[c], _ESCAPE_SIZE[c])
+            run = i + 1
     _put(out, <const char*>(s + run), n - run)
     return _put(out, b'"', 1)
 
