@@ -340,3 +340,18 @@ def test_json_writer_matches_the_plain_writer(twin: str, name: str) -> None:
     assert dumps(d) == _dumps_slowly(d)
     clash = {"a": Decimal("1.50"), "b": "\ue000", "c": [Decimal("-0.001")]}  # a marker look-alike
     assert dumps(clash) == _dumps_slowly(clash) == '{"a":1.50,"b":"\ue000","c":[-0.001]}'
+
+
+@pytest.mark.parametrize("name", ALL_TELEGRAMS)
+def test_mbus_channels_in_the_form_are_what_mbus_device_says(name: str) -> None:
+    try:
+        plain = dsmrparse.parse(fixture_bytes(name))
+    except DsmrError:
+        return  # not one telegram (a capture): nothing to compare
+    for pins in (None, {"gas": 1}, {"gas": 2, "water": 9}, {"heat": 3}):
+        t = dsmrparse.parse(plain.raw, mbus_channels=pins)
+        expected = {}
+        for kind in ("gas", "water", "heat"):
+            device = t.mbus_device(kind)
+            expected[kind] = None if device is None else device.channel
+        assert t.to_dict()["mbus_channels"] == expected

@@ -343,6 +343,28 @@ class Telegram:
             return None
         return max(candidates, key=_reading_time)
 
+    def _shortcut_channels(self) -> dict[str, int | None]:
+        """The channel of ``mbus_device(kind)`` for gas, water and heat, in one pass."""
+        devices = self.mbus
+        pins = self._pins
+        channels: dict[str, int | None] = {}
+        for kind in ("gas", "water", "heat"):
+            pinned = pins.get(kind)
+            if pinned is not None:
+                channels[kind] = pinned if pinned in devices else None
+                continue
+            types = _SHORTCUTS[kind]
+            best: MBusDevice | None = None
+            for device in devices.values():  # the first of the newest, as max() picks
+                if (
+                    device.device_type in types
+                    and device.alive
+                    and (best is None or _reading_time(device) > _reading_time(best))
+                ):
+                    best = device
+            channels[kind] = None if best is None else best.channel
+        return channels
+
     def mbus_reading(self, kind: str) -> Reading | None:
         device = self.mbus_device(kind)
         return device.reading if device is not None else None
@@ -366,10 +388,6 @@ class Telegram:
         return self._form([entry_item(e) for e in self._entries])
 
     def _form(self, objects: Any) -> dict[str, Any]:
-        shortcuts = {}
-        for kind in ("gas", "water", "heat"):
-            device = self.mbus_device(kind)
-            shortcuts[kind] = None if device is None else device.channel
         stamp = self.timestamp
         return {
             "format": FORMAT,
@@ -387,7 +405,7 @@ class Telegram:
             "timestamp": stamp.isoformat() if stamp is not None else None,
             "objects": objects,
             "mbus": [d.to_dict() for d in self.mbus.values()],
-            "mbus_channels": shortcuts,
+            "mbus_channels": self._shortcut_channels(),
             "problems": [p._asdict() for p in self.problems],
         }
 
