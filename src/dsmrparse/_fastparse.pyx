@@ -956,8 +956,47 @@ cdef int _scan_stamp(const Py_UCS1* s, Py_ssize_t n, _Stamp* st) noexcept nogil:
 # quantity, and a meter repeats most of its registers from one telegram to the next (energy counts
 # change a few times a minute, voltages and currents move within a few values). Decimals are
 # immutable and exact whatever the context, so sharing one is invisible to users.
-cdef dict _DECIMALS = {}
-cdef Py_ssize_t _DECIMALS_LIMIT = 4096
+# Kept in slots by the number's bytes (a slot holds up to 16: its first and last 8, which is the
+# whole text), so a hit costs no str hash and no dict look-up; longer numbers are rare and made
+# each time.
+cdef enum:
+    _DECIMAL_SETS = 2048  # of two slots each
+cdef _ObisSlot _decimal_slots[2 * _DECIMAL_SETS]
+
+
+cdef inline object _number_text(object text, Py_ssize_t end):
+    return text if end == PyUnicode_GET_LENGTH(text) else PyUnicode_Substring(text, 0, end)
+
+
+cdef object _decimal(object text, const Py_UCS1* s, Py_ssize_t end):
+    """The Decimal of text[0:end] (a number _number_end accepted)."""
+    cdef uint64_t head = 0, tail = 0
+    cdef size_t h, j
+    cdef _ObisSlot* slot
+    if end > 16 or end < 1:
+        return _Decimal(_number_text(text, end))
+    memcpy(&head, s, 8 if end >= 8 else end)
+    if end > 8:
+        memcpy(&tail, s + end - 8, 8)
+    h = 2 * <size_t>(
+        ((head * 0x9E3779B97F4A7C15ULL) ^ (tail + <uint64_t>end)) * 0xFF51AFD7ED558CCDULL >> 53
+    )
+    for j in range(h, h + 2):
+        slot = &_decimal_slots[j]
+        if slot.code != NULL and slot.head == head and slot.tail == tail and slot.size == end:
+            return <object>slot.code
+    value = _Decimal(_number_text(text, end))
+    slot = &_decimal_slots[h]
+    if slot.code != NULL:  # both taken: the second moves up, the new one takes its place
+        slot[0], slot[1] = slot[1], slot[0]
+        slot = &_decimal_slots[h + 1]
+    Py_INCREF(value)
+    Py_XDECREF(slot.code)
+    slot.code = <PyObject*>value
+    slot.head = head
+    slot.tail = tail
+    slot.size = end
+    return value
 
 
 cdef class _Converter:
@@ -981,14 +1020,7 @@ cdef class _Converter:
             end = _number_end(s, n, False)
             if end >= 0:
                 self.unit = None if end == n else _unit(text, s, end + 1, n, expected)
-                hit = PyDict_GetItemWithError(_DECIMALS, text)
-                if hit != NULL:
-                    return <object>hit
-                value = _Decimal(text if end == n else PyUnicode_Substring(text, 0, end))
-                if len(_DECIMALS) >= _DECIMALS_LIMIT:
-                    _DECIMALS.clear()
-                _DECIMALS[text] = value
-                return value
+                return _decimal(text, s, end)
         value, self.unit = _parse_quantity(text)
         return value
 
@@ -1372,7 +1404,7 @@ cdef bint _plain_number(object text) except -1:
 
 
 # Decimal -> its JSON text, by identity: the same Decimal objects come back telegram after
-# telegram (see _DECIMALS), and str() of a Decimal is most of the cost of writing one. A slot
+# telegram (see _decimal), and str() of a Decimal is most of the cost of writing one. A slot
 # keeps the Decimal alive, so an address cannot be reused while it is there.
 cdef struct _NumberSlot:
     PyObject* number
