@@ -1177,15 +1177,20 @@ cdef object _memo_plan = None
 cdef object _memo_ctx = None
 
 
+cdef Py_ssize_t _memo_used = 0  # slots at and past this one are empty
+
+
 cdef void _memo_clear() noexcept:
+    global _memo_used
     cdef Py_ssize_t i
     cdef _MemoSlot* m
-    for i in range(_MEMO_LINES):
+    for i in range(_memo_used):
         m = &_memo[i]
         Py_XDECREF(m.data)
         Py_XDECREF(m.entry)
         Py_XDECREF(m.problems)
         m.data = m.entry = m.problems = NULL
+    _memo_used = 0
 
 
 def clear_memo():
@@ -1198,7 +1203,7 @@ def clear_memo():
 cdef int _convert_table(
     LineTable table, object plan, _Converter conv, list entries, list problems, bint memo
 ) except -1:
-    global _memo_plan, _memo_ctx
+    global _memo_plan, _memo_ctx, _memo_used
     cdef Py_ssize_t i, before
     cdef _LineRec* r
     cdef _MemoSlot* m
@@ -1237,6 +1242,8 @@ cdef int _convert_table(
             Py_XDECREF(m.entry)
             Py_XDECREF(m.problems)
             m.data = m.entry = m.problems = NULL
+            if i >= _memo_used:
+                _memo_used = i + 1
             m.offset, m.stop, m.number = r.offset, r.stop, r.number
             Py_INCREF(table.data)
             m.data = <PyObject*>table.data
