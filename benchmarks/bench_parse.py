@@ -27,7 +27,7 @@ TELEGRAMS = {
     "q3d": "de/easymeter_q3db1024.txt",
 }
 
-PARSERS = ["cython", "cython-cold", "python", "dsmr_parser"]
+PARSERS = ["cython", "cython-cold", "python", "python-cold", "dsmr_parser"]
 STREAM = "streams/iskra_am550_566_telegrams_lf.txt"  # a real DSMR 5 meter, one telegram a second
 
 
@@ -51,15 +51,13 @@ def _dsmr_parser_for(family: str):  # type: ignore[no-untyped-def]
 
 
 def _ours(parser: str, parse: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
-    """dsmrparse.parse on the named twin; ``cython-cold`` forgets the previous telegram's lines
-    first (the entry memo), which is what a first telegram, or one unlike the last, costs."""
+    """dsmrparse.parse on the named twin; ``-cold`` forgets the previous telegram's lines first
+    (the entry memo), which is what a first telegram, or one unlike the last, costs."""
     twin = parser.removesuffix("-cold")
     if twin not in _impl.available():
         pytest.skip(f"the {twin} twin is not built here")
     if parser.endswith("-cold"):
-        from dsmrparse import _fastparse
-
-        clear = _fastparse.clear_memo
+        clear = _impl.module(twin).clear_memo
 
         def cold(data: bytes) -> Any:
             clear()

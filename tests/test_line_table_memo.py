@@ -56,8 +56,42 @@ def _agree(data: bytes, **kwargs: object) -> str:
 def fresh_memo() -> Iterator[None]:
     assert _fastparse is not None
     _fastparse.clear_memo()
+    _purepy.clear_memo()
     yield
     _fastparse.clear_memo()
+    _purepy.clear_memo()
+
+
+@pytest.mark.parametrize("twin_name", ["cython", "python"])
+def test_the_memo_never_changes_what_a_telegram_gives(twin_name: str) -> None:
+    """Each twin, memo on (a stream in order, with edits between), against the same twin with its
+    memo forgotten before every telegram."""
+    module = _fastparse if twin_name == "cython" else _purepy
+    assert module is not None
+    frames = _frames(STREAM)[:150]
+    edited = [
+        _signed(DSMR5.replace(b"(000004.426*kWh)", b"(000004.427*kWh)")),
+        _signed(DSMR5.replace(b"/ISk5\\2MT382-1000", b"/ISk5\\2MT382-10000")),
+        _signed(DSMR5.replace(b"(000004.426*kWh)", b"(000004.426*kW)")),
+        _signed(DSMR5.replace(b"\r\n1-3:0.2.8", b"\r\n\r\n1-3:0.2.8")),
+        DSMR5,
+    ]
+    sequence = frames[:50] + edited + frames[50:] + edited[::-1]
+
+    def everything(data: bytes) -> tuple[str, str, str]:
+        previous = dsmrparse.use_implementation(twin_name)
+        try:
+            t = dsmrparse.parse(data)
+        finally:
+            dsmrparse.use_implementation(previous)
+        return t.to_json(), repr(t.entries), repr(t.problems)  # (offsets are not in the JSON)
+
+    with_memo = [everything(data) for data in sequence]
+    without = []
+    for data in sequence:
+        module.clear_memo()
+        without.append(everything(data))
+    assert with_memo == without
 
 
 # --------------------------------------------------------------------------------------------

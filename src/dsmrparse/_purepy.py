@@ -174,10 +174,6 @@ def tokenize(data: bytes) -> Tokens:
     )
 
 
-def clear_memo() -> None:
-    """The compiled twin's convert(memo=True) cache; this twin keeps none."""
-
-
 def _header_start(data: bytes) -> int:
     """Offset of the first header start (the scanner's rule, see _looks_like_header), or -1."""
     pos = data.find(b"/")
@@ -285,67 +281,103 @@ def convert(
     """Typed entries for the object lines, following the profile's plan.
 
     COMPLEX rows call the row's converter (Python, shared by both twins); objects the plan does not
-    know are kept with ``name`` and ``value`` None and their raw groups. ``memo`` lets the compiled
-    twin reuse the previous telegram's entries for unchanged lines; here every line is converted.
+    know are kept with ``name`` and ``value`` None and their raw groups.
+
+    ``memo=True`` (for a profile's own plan, which nobody changes) lets a line equal to the line at
+    the same place of the previous telegram reuse that telegram's entry: an Entry depends only on
+    its line (code, groups, number, offset), the plan and the time context.
     """
     entries: list[Entry] = []
     problems: list[Problem] = []
-    for ln in lines:
-        row = plan.get(ln.obis)
-        if row is None:
-            entries.append(
-                Entry(ln.obis, None, None, None, None, ln.groups, ln.line, ln.offset, None)
-            )
-            continue
-        kind, name, expected_unit = row[0], row[1], row[2]
-        value: Any = None
-        unit = None
-        stamp = None
-        error = None
-        try:
-            if kind == K.COMPLEX:
-                value, unit, stamp = row[3](ln.groups, ctx)
-            elif kind == K.TIMESTAMPED:
-                stamp, value, unit = _timestamped(ln.groups, ctx)
-            else:
-                if len(ln.groups) != 1:
-                    raise ValueError(f"expected 1 group, found {len(ln.groups)}")
-                group = ln.groups[0]
-                if kind == K.QUANTITY:
-                    number, star, unit = group.partition("*")
-                    if number.isascii() and number.replace(".", "", 1).isdigit():
-                        value, unit = Decimal(number), (unit.strip() if star else None)
-                    else:  # signs, spaces, garbage: the shared rules (and error texts)
-                        value, unit = parse_quantity(group)
-                elif kind == K.INTEGER:
-                    if group.isascii() and group.isdigit() and len(group) <= 18:
-                        value = int(group)
-                    else:
-                        value, unit = parse_integer(group)
-                elif kind == K.TEXT:
-                    value = group
-                elif kind == K.HEX_TEXT:
-                    value = decode_hex_text(group)
-                elif kind == K.TIMESTAMP:
-                    value = parse_timestamp(group, ctx)
-                else:
-                    value = group
-        except ValueError as exc:
-            error = str(exc)
-            value = stamp = unit = None
-            problems.append(Problem("value", error, ln.line, ln.offset, ln.obis))
-        if (
-            unit is not None
-            and expected_unit is not None
-            and unit != expected_unit
-            and not units_equal(unit, expected_unit)
-        ):
-            message = f"unit {unit!r} where {expected_unit!r} was expected"
-            problems.append(Problem("value", message, ln.line, ln.offset, ln.obis))
-        entries.append(
-            Entry(ln.obis, name, value, unit, stamp, ln.groups, ln.line, ln.offset, error)
-        )
+    if not memo:
+        for ln in lines:
+            entries.append(_entry(ln, plan, ctx, problems))
+        return entries, problems
+    global _memo
+    owner_plan, owner_ctx, old_lines, old_results = _memo  # one snapshot: threads may swap it
+    if owner_plan is not plan or owner_ctx is not ctx:
+        old_lines, old_results = [], []
+    known = len(old_lines)
+    new_lines: list[Line] = []
+    new_results: list[tuple[Entry, list[Problem]]] = []
+    for i, ln in enumerate(lines):
+        if i < known and old_lines[i] == ln:
+            result = old_results[i]
+        else:
+            line_problems: list[Problem] = []
+            result = (_entry(ln, plan, ctx, line_problems), line_problems)
+        entries.append(result[0])
+        problems.extend(result[1])
+        if i < _MEMO_LINES:
+            new_lines.append(ln)
+            new_results.append(result)
+    _memo = (plan, ctx, new_lines, new_results)
     return entries, problems
+
+
+_MEMO_LINES = 128  # as the compiled twin: no telegram has more lines worth keeping
+_memo: tuple[Any, Any, list[Line], list[tuple[Entry, list[Problem]]]] = (None, None, [], [])
+
+
+def clear_memo() -> None:
+    """Forget the entries of earlier telegrams (tests, and whoever changes a plan in place)."""
+    global _memo
+    _memo = (None, None, [], [])
+
+
+def _entry(
+    ln: Line, plan: Mapping[str, PlanRow], ctx: TimeContext, problems: list[Problem]
+) -> Entry:
+    """The Entry of one line (and its problems, appended)."""
+    row = plan.get(ln.obis)
+    if row is None:
+        return Entry(ln.obis, None, None, None, None, ln.groups, ln.line, ln.offset, None)
+    kind, name, expected_unit = row[0], row[1], row[2]
+    value: Any = None
+    unit = None
+    stamp = None
+    error = None
+    try:
+        if kind == K.COMPLEX:
+            value, unit, stamp = row[3](ln.groups, ctx)
+        elif kind == K.TIMESTAMPED:
+            stamp, value, unit = _timestamped(ln.groups, ctx)
+        else:
+            if len(ln.groups) != 1:
+                raise ValueError(f"expected 1 group, found {len(ln.groups)}")
+            group = ln.groups[0]
+            if kind == K.QUANTITY:
+                number, star, unit = group.partition("*")
+                if number.isascii() and number.replace(".", "", 1).isdigit():
+                    value, unit = Decimal(number), (unit.strip() if star else None)
+                else:  # signs, spaces, garbage: the shared rules (and error texts)
+                    value, unit = parse_quantity(group)
+            elif kind == K.INTEGER:
+                if group.isascii() and group.isdigit() and len(group) <= 18:
+                    value = int(group)
+                else:
+                    value, unit = parse_integer(group)
+            elif kind == K.TEXT:
+                value = group
+            elif kind == K.HEX_TEXT:
+                value = decode_hex_text(group)
+            elif kind == K.TIMESTAMP:
+                value = parse_timestamp(group, ctx)
+            else:
+                value = group
+    except ValueError as exc:
+        error = str(exc)
+        value = stamp = unit = None
+        problems.append(Problem("value", error, ln.line, ln.offset, ln.obis))
+    if (
+        unit is not None
+        and expected_unit is not None
+        and unit != expected_unit
+        and not units_equal(unit, expected_unit)
+    ):
+        message = f"unit {unit!r} where {expected_unit!r} was expected"
+        problems.append(Problem("value", message, ln.line, ln.offset, ln.obis))
+    return Entry(ln.obis, name, value, unit, stamp, ln.groups, ln.line, ln.offset, error)
 
 
 def _timestamped(groups: tuple[str, ...], ctx: TimeContext) -> tuple[Any, Decimal, str | None]:
