@@ -77,3 +77,24 @@ def test_detect_is_a_plain_function(twin: str) -> None:
     profile, reason = detect(tokens)
     assert profile.name == "hungary" and "1-0:1.8.3" in reason
     assert detect(tokens) == (profile, reason)  # cached: same answer
+
+
+def test_a_profile_registered_later_is_seen_by_the_next_telegram(twin: str) -> None:
+    from dsmrparse import profiles
+
+    data = fixture_bytes("nl/dsmr50_landis_e350.txt")
+    saved = (dict(profiles._REGISTRY), dict(profiles._ALIASES))
+    assert dsmrparse.parse(data).profile == "dsmr5"  # (and now the latest decision)
+    header = dsmrparse.parse(data).header.text
+    mine = profiles.get("dsmr5").extend("mine", "My meter", header_prefixes=(header[:4],))
+    try:
+        profiles.register(mine)
+        t = dsmrparse.parse(data)
+        assert (t.profile, t.profile_reason) == ("mine", f"header /{header[:4]}")
+    finally:
+        profiles._REGISTRY.clear()
+        profiles._REGISTRY.update(saved[0])
+        profiles._ALIASES.clear()
+        profiles._ALIASES.update(saved[1])
+        profiles.register(profiles.get("dsmr5"))  # (clears the caches)
+    assert dsmrparse.parse(data).profile == "dsmr5"

@@ -127,9 +127,8 @@ NAME = "cython"
 DEFAULT_MAX_FRAME = 8192
 
 __all__ = [
-    "NAME", "crc16", "tokenize", "convert", "clear_memo", "entries_json", "dumps", "FrameScanner",
-    "Frame",
-    "DEFAULT_MAX_FRAME",
+    "NAME", "crc16", "tokenize", "convert", "clear_memo", "freeze", "entries_json", "dumps",
+    "FrameScanner", "Frame", "DEFAULT_MAX_FRAME",
 ]
 
 # Module-level references the hot loops use without a dict lookup.
@@ -1191,6 +1190,15 @@ cdef void _memo_clear() noexcept:
         Py_XDECREF(m.problems)
         m.data = m.entry = m.problems = NULL
     _memo_used = 0
+
+
+def freeze(list entries):
+    """The entries as the tuple a Telegram keeps, out of the cycle collector's sight when it holds
+    only records (it can never be part of a cycle; CPython would find that out only in a
+    collection, after traversing it)."""
+    cdef tuple frozen = tuple(entries)
+    dsmr_untrack_if_atomic(frozen)
+    return frozen
 
 
 def clear_memo():

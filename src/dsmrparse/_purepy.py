@@ -36,6 +36,7 @@ __all__ = [
     "tokenize",
     "convert",
     "clear_memo",
+    "freeze",
     "entries_json",
     "dumps",
     "FrameScanner",
@@ -317,6 +318,11 @@ def convert(
 
 _MEMO_LINES = 128  # as the compiled twin: no telegram has more lines worth keeping
 _memo: tuple[Any, Any, list[Line], list[tuple[Entry, list[Problem]]]] = (None, None, [], [])
+
+
+def freeze(entries: list[Entry]) -> tuple[Entry, ...]:
+    """The entries as the tuple a Telegram keeps."""
+    return tuple(entries)
 
 
 def clear_memo() -> None:

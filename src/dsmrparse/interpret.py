@@ -68,7 +68,7 @@ def build(
             "use iter_telegrams or a FrameScanner for streams",
             offset=0,
         )
-    if data[:1] == b"\xdb":  # a DLMS general-global-cipher frame: open it first
+    if data.startswith(b"\xdb"):  # a DLMS general-global-cipher frame: open it first
         data = _open_frame(data, key, auth_key)
     impl = _impl.current
     tokens: Tokens = impl.tokenize(data)
@@ -104,7 +104,9 @@ def build(
         raise _as_error(problems[0], tokens)
     if mbus_channels is not None:
         mbus_channels = MappingProxyType(dict(mbus_channels))
-    return Telegram(data, tokens, chosen, reason, tuple(entries), tuple(problems), mbus_channels)
+    return Telegram(
+        data, tokens, chosen, reason, impl.freeze(entries), tuple(problems), mbus_channels
+    )
 
 
 def _with_unreadable_lines(

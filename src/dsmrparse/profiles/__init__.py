@@ -48,6 +48,7 @@ _CACHE_LINES = 200  # real telegrams have well under 100 objects
 # object when the layout alone does not decide
 _decided: dict[tuple[str, tuple[str, ...]], object] = {}
 _versions: dict[tuple[str, str], tuple[Profile, str] | None] = {}
+_last: tuple[str, tuple[str, ...], object] | None = None  # the latest (header, codes, decision)
 
 
 def register(profile: Profile) -> Profile:
@@ -55,8 +56,10 @@ def register(profile: Profile) -> Profile:
     _REGISTRY[profile.name] = profile
     for alias in profile.aliases:
         _ALIASES[alias.lower()] = profile.name
+    global _last
     _decided.clear()
     _versions.clear()
+    _last = None
     return profile
 
 
@@ -103,15 +106,22 @@ def detect(tokens: Tokens) -> tuple[Profile, str]:
     only the version value is read again for each telegram (it runs on every telegram: keep it
     to a tuple build and two dict look-ups).
     """
+    global _last
     codes = tokens.codes
-    key = (tokens.header, codes)
-    decided = _decided.get(key)
-    if decided is None:
-        decided = _decide(tokens.header, codes)
-        if len(_decided) >= _CACHE_LIMIT:
-            _decided.clear()
-        if len(codes) <= _CACHE_LINES:  # garbage with thousands of lines is not worth keeping
-            _decided[key] = decided
+    header = tokens.header
+    last = _last
+    if last is not None and last[1] == codes and last[0] == header:  # the same meter again
+        decided = last[2]  # (no hash of the key: the codes are mostly the same str objects)
+    else:
+        key = (header, codes)
+        decided = _decided.get(key)
+        if decided is None:
+            decided = _decide(header, codes)
+            if len(_decided) >= _CACHE_LIMIT:
+                _decided.clear()
+            if len(codes) <= _CACHE_LINES:  # garbage with thousands of lines: not worth keeping
+                _decided[key] = decided
+        _last = (header, codes, decided)
     if type(decided) is not int:
         return decided  # type: ignore[return-value]
     lines = tokens.lines
