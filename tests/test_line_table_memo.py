@@ -12,6 +12,8 @@ import threading
 from collections.abc import Iterator, Sequence
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import dsmrparse
 from conftest import COMPILED as _fastparse
@@ -259,3 +261,40 @@ def test_convert_without_memo_never_keeps_an_entry() -> None:
     second, _ = _fastparse.convert(tokens.lines, plan, ctx)
     at = tokens.codes.index("1-0:1.8.1")
     assert first[at].name == "electricity_imported_tariff_1" and second[at].name == "renamed"
+
+
+DIGIT_EDITS = st.lists(
+    st.tuples(st.integers(0, 2000), st.sampled_from(b"0123456789()*.\r\n")), max_size=4
+)
+
+
+@pytest.mark.parametrize("twin_name", ["cython", "python"])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, 565), DIGIT_EDITS, st.booleans()), min_size=2, max_size=6))
+def test_any_sequence_of_edited_telegrams_gives_what_a_fresh_parse_gives(
+    twin_name: str, picks: list[tuple[int, list[tuple[int, int]], bool]]
+) -> None:
+    module = _fastparse if twin_name == "cython" else _purepy
+    assert module is not None
+    frames = _frames(STREAM)
+    previous = dsmrparse.use_implementation(twin_name)
+    try:
+        for index, edits, sign in picks:
+            data = bytearray(frames[index])
+            for at, byte in edits:
+                data[at % len(data)] = byte
+            telegram_bytes = _signed(bytes(data)) if sign and b"!" in data else bytes(data)
+            got = _outcome(telegram_bytes)
+            module.clear_memo()
+            assert got == _outcome(telegram_bytes)
+            _outcome(frames[(index + 1) % len(frames)])  # leave another telegram in the memo
+    finally:
+        dsmrparse.use_implementation(previous)
+
+
+def _outcome(data: bytes) -> tuple[str, ...]:
+    try:
+        t = dsmrparse.parse(data)
+    except dsmrparse.DsmrError as exc:
+        return (repr(exc),)
+    return t.to_json(), repr(t.entries), repr(t.problems)

@@ -143,7 +143,11 @@ class Profile:
 
     @cached_property
     def plan(self) -> dict[str, tuple[int, str, str | None, Converter | None]]:
-        """Concrete OBIS code -> (kind, name, unit, converter): what the parser twins read."""
+        """Concrete OBIS code -> (kind, name, unit, converter): what the parser twins read.
+
+        Read-only: parse() lets unchanged lines reuse entries made with this plan (the memo of
+        ``convert``), so a change made here in place would not reach them; build a new profile
+        with :meth:`extend` instead."""
         converters = {id(r): memoized(r.converter) for r in self.fields if r.converter is not None}
         return {
             code: (r.kind, r.name, r.unit, converters.get(id(r))) for code, r in self.rows.items()
