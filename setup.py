@@ -11,7 +11,7 @@ import sys
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-SOURCE = "src/dsmrparse/_fastparse.pyx"
+MODULES = ["_fastparse", "_fastjson"]  # the compiled twin, and its JSON writer
 
 
 class OptionalBuildExt(build_ext):
@@ -31,7 +31,9 @@ class OptionalBuildExt(build_ext):
 
     @staticmethod
     def _warn(exc: Exception) -> None:
-        print(f"dsmrparse: fast path not built ({exc}); using the pure-Python twin", file=sys.stderr)
+        print(
+            f"dsmrparse: fast path not built ({exc}); using the pure-Python twin", file=sys.stderr
+        )
 
 
 def extensions() -> list:
@@ -41,13 +43,13 @@ def extensions() -> list:
         from Cython.Build import cythonize
     except ImportError:
         return []
-    ext = Extension(
-        "dsmrparse._fastparse",
-        [SOURCE],
-        extra_compile_args=["-O3"] if sys.platform != "win32" else [],
-    )
+    flags = ["-O3"] if sys.platform != "win32" else []
+    exts = [
+        Extension(f"dsmrparse.{name}", [f"src/dsmrparse/{name}.pyx"], extra_compile_args=flags)
+        for name in MODULES
+    ]
     return cythonize(
-        [ext],
+        exts,
         language_level=3,
         compiler_directives={
             "boundscheck": False,
