@@ -183,3 +183,22 @@ def test_real_pipe_between_two_processes(twin: str) -> None:
     assert sim.returncode == 0 and parsed.returncode == 0, parsed.stderr
     assert len(parsed.stdout.decode().splitlines()) == 31
     assert f"({twin} twin)".encode() in parsed.stderr
+
+
+@pytest.mark.parametrize("command", ["parse", "read"])
+def test_a_reader_that_goes_away_gives_exit_code_141(command: str) -> None:
+    """`dsmrparse parse|read ... | head`: both stop quietly with 141, as the README says."""
+    env = {**os.environ, "PYTHONPATH": SRC}
+    capture = str(FIXTURES / "streams" / "iskra_am550_566_telegrams_lf.txt")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dsmrparse", command, capture],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(100)  # the first line has begun: then the reader leaves
+    proc.stdout.close()
+    errors = proc.stderr.read()
+    assert proc.wait(timeout=60) == 141
+    assert b"Traceback" not in errors and b"BrokenPipe" not in errors

@@ -235,9 +235,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
-    except BrokenPipeError:  # the reader of our output went away: that is the end, not an error
-        return EXIT_OK
-    finally:
+    finally:  # (a closed stdout goes on to the command's handler: exit 141, as for parse)
         if source is not None and not args.quiet:
             s = source.stats
             skipped = ", ".join(f"{k} {v}" for k, v in sorted(s.skipped.items())) or "nothing"
