@@ -7,6 +7,7 @@ must give the interchange form the pure twin gives for the same bytes, whatever 
 
 from __future__ import annotations
 
+import gc
 import pickle
 import threading
 from collections.abc import Iterator, Sequence
@@ -298,3 +299,14 @@ def _outcome(data: bytes) -> tuple[str, ...]:
     except dsmrparse.DsmrError as exc:
         return (repr(exc),)
     return t.to_json(), repr(t.entries), repr(t.problems)
+
+
+def test_records_are_tracked_by_the_cycle_collector_only_when_they_can_be_in_a_cycle() -> None:
+    assert _fastparse is not None
+    tokens = _fastparse.tokenize(DSMR5)
+    assert gc.is_tracked(tokens)  # it holds a list
+    assert not any(gc.is_tracked(e) for e in dsmrparse.parse(DSMR5).entries)  # only atomic items
+    gc.collect()
+    tokens.problems.append(tokens)  # a cycle through a record ...
+    del tokens
+    assert gc.collect() >= 2  # ... is found and freed

@@ -77,15 +77,34 @@ cdef extern from *:
         }
         PyObject_GC_UnTrack(tup);
     }
+    /* A record (a NamedTuple: a tuple subclass with no __dict__ and the generic allocator)
+       is allocated untracked and only tracked when an item could be part of a cycle, which
+       saves the zeroing and the track/untrack pair of tp_alloc on every record. */
     static PyObject *dsmr_record(PyObject *type, Py_ssize_t n, PyObject **items) {
-        PyObject *rec = ((PyTypeObject *)type)->tp_alloc((PyTypeObject *)type, n);
+        PyTypeObject *tp = (PyTypeObject *)type;
+        PyObject *rec, *item;
         Py_ssize_t i;
+        int atomic = 1;
+        if (tp->tp_alloc != PyType_GenericAlloc || tp->tp_itemsize != sizeof(PyObject *)
+                || tp->tp_basicsize != PyTuple_Type.tp_basicsize || !PyType_IS_GC(tp)) {
+            rec = tp->tp_alloc(tp, n);  /* not the plain layout: the type's own way */
+            if (rec == NULL) return NULL;
+            for (i = 0; i < n; i++) {
+                Py_INCREF(items[i]);
+                PyTuple_SET_ITEM(rec, i, items[i]);
+            }
+            dsmr_untrack_if_atomic(rec);
+            return rec;
+        }
+        rec = (PyObject *)_PyObject_GC_NewVar(tp, n);  /* (INCREFs a heap type, as tp_alloc) */
         if (rec == NULL) return NULL;
         for (i = 0; i < n; i++) {
-            Py_INCREF(items[i]);
-            PyTuple_SET_ITEM(rec, i, items[i]);
+            item = items[i];
+            Py_INCREF(item);
+            PyTuple_SET_ITEM(rec, i, item);
+            if (atomic && PyType_IS_GC(Py_TYPE(item)) && PyObject_GC_IsTracked(item)) atomic = 0;
         }
-        dsmr_untrack_if_atomic(rec);
+        if (!atomic) PyObject_GC_Track(rec);
         return rec;
     }
     static PyObject *dsmr_rec4(PyObject *t, PyObject *a, PyObject *b, PyObject *c, PyObject *d) {
@@ -429,6 +448,20 @@ cdef void* _grown(void* old, bint on_heap, Py_ssize_t used, Py_ssize_t cap) exce
     return mem
 
 
+cdef bint _all_ascii(const unsigned char* p, Py_ssize_t n) noexcept nogil:
+    """No byte of p[0:n] has its high bit set (eight at a time)."""
+    cdef uint64_t acc = 0, word
+    cdef Py_ssize_t i = 0
+    while i + 8 <= n:
+        memcpy(&word, p + i, 8)
+        acc |= word
+        i += 8
+    while i < n:
+        acc |= p[i]
+        i += 1
+    return (acc & 0x8080808080808080ULL) == 0
+
+
 cdef tuple _tuple_grown(tuple old):
     """A tuple twice as long holding old's items (moved, not copied); the rest NULL."""
     cdef Py_ssize_t i, n = PyTuple_GET_SIZE(old)
@@ -459,6 +492,7 @@ cdef class LineTable:
     cdef Py_ssize_t nlines, cap_lines, ngroups, cap_groups
     cdef void* block  # what this table owns once settled: recs and spans in one allocation
     cdef bint recs_on_heap, spans_on_heap  # while building: grown past the caller's stack arrays
+    cdef bint ascii  # every byte of the telegram is ASCII: group texts need no widest-char scan
 
     def __cinit__(self):
         self.recs = NULL
@@ -547,8 +581,15 @@ cdef class LineTable:
         cdef const unsigned char* p = <const unsigned char*>PyBytes_AS_STRING(self.data)
         cdef Py_ssize_t k
         cdef tuple out = PyTuple_New(r.count)
+        cdef Py_ssize_t a, b
         for k in range(r.count):
-            item = _text(p, self.spans[2 * (r.first + k)], self.spans[2 * (r.first + k) + 1])
+            a = self.spans[2 * (r.first + k)]
+            b = self.spans[2 * (r.first + k) + 1]
+            if self.ascii:
+                item = PyUnicode_New(b - a, 127)
+                memcpy(PyUnicode_DATA(item), p + a, b - a)
+            else:
+                item = _text(p, a, b)
             Py_INCREF(item)  # PyTuple_SET_ITEM steals it
             PyTuple_SET_ITEM(out, k, item)
         dsmr_untrack_if_atomic(out)
@@ -829,6 +870,7 @@ cdef object _tokenize(bytes data):
     if line_problems is not None:
         problems.extend(line_problems)
     table.settle()
+    table.ascii = _all_ascii(p, n)
     table.data = data
     return dsmr_rec11(
         _Tokens, header, table, crc, crc_given, computed, line_ending, crc_repaired, problems,
@@ -1269,7 +1311,12 @@ cdef object _entry(
     cdef object name, expected, value, unit, stamp, error, group
     if row is None:
         return dsmr_rec9(_Entry, obis, None, None, None, None, groups, lineno, offset, None)
-    kind_obj, name, expected = row[0], row[1], row[2]
+    if PyTuple_CheckExact(row) and PyTuple_GET_SIZE(row) >= 3:  # (a plan row, as profiles make)
+        kind_obj = <object>PyTuple_GET_ITEM(row, 0)
+        name = <object>PyTuple_GET_ITEM(row, 1)
+        expected = <object>PyTuple_GET_ITEM(row, 2)
+    else:
+        kind_obj, name, expected = row[0], row[1], row[2]
     kind = _kind_code(kind_obj)
     value = unit = stamp = error = None
     try:
