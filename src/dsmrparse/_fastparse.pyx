@@ -353,7 +353,6 @@ cdef object _obis_code(const unsigned char* s, Py_ssize_t n):
     cdef uint64_t head = 0, tail = 0
     cdef size_t h
     cdef _ObisSlot* slot
-    cdef _ObisSlot* victim
     if n > 19 or n < 9:  # outside "1-2:3.4.5" ... "123-123:123.123.123": never canonical
         return _canonical_slow(_text(s, 0, n))
     memcpy(&head, s, 8)
@@ -375,17 +374,26 @@ cdef object _obis_code(const unsigned char* s, Py_ssize_t n):
         code = _canonical_slow(_text(s, 0, n))
         if code is None or n > 16:  # (past 16 bytes the compare needs the text itself)
             return code
-    victim = &_obis_slots[h]
-    if victim.code != NULL:  # both taken: the second moves up, the new code takes its place
-        victim[0], victim[1] = victim[1], victim[0]
-        victim = &_obis_slots[h + 1]
-    Py_INCREF(code)
-    Py_XDECREF(victim.code)
-    victim.code = <PyObject*>code
-    victim.head = head
-    victim.tail = tail
-    victim.size = n
+    _keep(&_obis_slots[h], head, tail, n, code)
     return code
+
+
+cdef void _keep(_ObisSlot* pair, uint64_t head, uint64_t tail, Py_ssize_t size, object obj):
+    """Keep obj in a two-way set: in a free slot, else in the first, whose entry moves to the
+    second in place of the older one (look-ups try the first slot first)."""
+    cdef _ObisSlot* slot = pair
+    if pair[0].code != NULL:
+        if pair[1].code == NULL:
+            slot = pair + 1
+        else:
+            Py_XDECREF(pair[1].code)
+            pair[1] = pair[0]
+            pair[0].code = NULL
+    Py_INCREF(obj)
+    slot.code = <PyObject*>obj
+    slot.head = head
+    slot.tail = tail
+    slot.size = size
 
 
 cdef inline str _text(const unsigned char* p, Py_ssize_t a, Py_ssize_t b):
@@ -1022,16 +1030,7 @@ cdef object _decimal(object text, const Py_UCS1* s, Py_ssize_t end):
         if slot.code != NULL and slot.head == head and slot.tail == tail and slot.size == end:
             return <object>slot.code
     value = _Decimal(_number_text(text, end))
-    slot = &_decimal_slots[h]
-    if slot.code != NULL:  # both taken: the second moves up, the new one takes its place
-        slot[0], slot[1] = slot[1], slot[0]
-        slot = &_decimal_slots[h + 1]
-    Py_INCREF(value)
-    Py_XDECREF(slot.code)
-    slot.code = <PyObject*>value
-    slot.head = head
-    slot.tail = tail
-    slot.size = end
+    _keep(&_decimal_slots[h], head, tail, end, value)
     return value
 
 
