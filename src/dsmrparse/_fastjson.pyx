@@ -17,6 +17,18 @@ from cpython.unicode cimport PyUnicode_CheckExact
 from libc.stdlib cimport free, realloc
 from libc.string cimport memcpy
 
+from ._capi cimport (
+    PyDict_Next,
+    PyLong_AsLongLongAndOverflow,
+    Py_UCS1,
+    PyUnicode_1BYTE_KIND,
+    PyUnicode_AsUTF8AndSize,
+    PyUnicode_DATA,
+    PyUnicode_DecodeUTF8,
+    PyUnicode_GET_LENGTH,
+    PyUnicode_KIND,
+)
+
 from datetime import datetime
 from decimal import Decimal
 
@@ -27,16 +39,6 @@ from ._types import Entry
 
 __all__ = ["dumps", "entries_json"]
 
-cdef extern from "Python.h":
-    ctypedef unsigned char Py_UCS1
-    int PyUnicode_1BYTE_KIND
-    int PyUnicode_KIND(object o)
-    void* PyUnicode_DATA(object o)
-    Py_ssize_t PyUnicode_GET_LENGTH(object o)
-    int PyDict_Next(object d, Py_ssize_t* pos, PyObject** key, PyObject** value)
-    long long PyLong_AsLongLongAndOverflow(object o, int* overflow) except? -1
-    const char* PyUnicode_AsUTF8AndSize(object text, Py_ssize_t* size) except NULL
-    object PyUnicode_DecodeUTF8(const char* s, Py_ssize_t size, const char* errors)
 
 cdef object _Decimal = Decimal
 cdef object _datetime = datetime

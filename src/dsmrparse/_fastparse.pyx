@@ -47,16 +47,18 @@ from .values import (
     units_equal,
 )
 
-cdef extern from "Python.h":
-    ctypedef unsigned char Py_UCS1
-    int PyUnicode_1BYTE_KIND
-    int PyUnicode_KIND(object o)
-    void* PyUnicode_DATA(object o)
-    Py_ssize_t PyUnicode_GET_LENGTH(object o)
-    object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
-    object PyUnicode_Substring(object s, Py_ssize_t start, Py_ssize_t end)
-    PyObject* PyDict_GetItemWithError(object d, object key) except? NULL
-    int _PyTuple_Resize(PyObject** p, Py_ssize_t newsize) except -1
+from ._capi cimport (
+    PyDict_GetItemWithError,
+    PyLong_AsLongAndOverflow,
+    Py_UCS1,
+    PyUnicode_1BYTE_KIND,
+    PyUnicode_DATA,
+    PyUnicode_GET_LENGTH,
+    PyUnicode_KIND,
+    PyUnicode_New,
+    PyUnicode_Substring,
+    _PyTuple_Resize,
+)
 
 # The records are NamedTuples, i.e. tuple subclasses without a __dict__: allocating them with the
 # type's tp_alloc and filling the slots is what tuple.__new__(Line, ...) does, minus the call and
@@ -889,9 +891,6 @@ cdef object _tokenize(bytes data):
 
 # --------------------------------------------------------------------------------------------
 # typed values
-
-cdef extern from "Python.h":
-    long PyLong_AsLongAndOverflow(object o, int* overflow) except? -1
 
 # the sentinel dates of values.SENTINEL_TIMESTAMPS that a 12-digit stamp can equal
 cdef bytes _SENTINELS12 = b"".join(
