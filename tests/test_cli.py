@@ -186,9 +186,13 @@ def test_real_pipe_between_two_processes(twin: str) -> None:
 
 
 @pytest.mark.parametrize("command", ["parse", "read"])
-def test_a_reader_that_goes_away_gives_exit_code_141(command: str) -> None:
+def test_a_reader_that_goes_away_gives_exit_code_141(twin: str, command: str) -> None:
     """`dsmrparse parse|read ... | head`: both stop quietly with 141, as the README says."""
-    env = {**os.environ, "PYTHONPATH": SRC}
+    env = {
+        **os.environ,
+        "PYTHONPATH": SRC,
+        "DSMRPARSE_PURE_PYTHON": "1" if twin == "python" else "0",
+    }
     capture = str(FIXTURES / "streams" / "iskra_am550_566_telegrams_lf.txt")
     proc = subprocess.Popen(
         [sys.executable, "-m", "dsmrparse", command, capture],

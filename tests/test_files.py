@@ -131,7 +131,7 @@ def in_workers(source: Path, **options: Any) -> list[tuple[int, Any]]:
 
 
 def test_iter_telegrams_makes_its_objects_here_whatever_jobs_says(
-    monkeypatch: pytest.MonkeyPatch,
+    twin: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def no_processes(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("no worker process is wanted for telegram objects")

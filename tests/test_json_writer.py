@@ -77,6 +77,12 @@ def test_the_writer_keeps_json_escapes_and_exact_numbers() -> None:
 
 def test_a_lone_surrogate_is_written_as_json_dumps_writes_it() -> None:
     assert same({"s": "a\udcffb"}) == '{"s":"a\udcffb"}'
+    assert _fastparse is not None
+    items = [Entry("1-0:1.8.1", "x", "a\udcffb", None, None, ("r",), 3, 20, None)]
+    expected = _jsonform.entries_json(items)
+    assert '"a\udcffb"' in expected
+    assert _fastparse.entries_json(items) == expected
+    assert _fastparse.entries_json(iter(items)) == expected  # (an iterator, read once)
 
 
 entries = st.builds(

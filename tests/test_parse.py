@@ -343,7 +343,7 @@ def test_json_writer_matches_the_plain_writer(twin: str, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ALL_TELEGRAMS)
-def test_mbus_channels_in_the_form_are_what_mbus_device_says(name: str) -> None:
+def test_mbus_channels_in_the_form_are_what_mbus_device_says(twin: str, name: str) -> None:
     try:
         plain = dsmrparse.parse(fixture_bytes(name))
     except DsmrError:

@@ -292,38 +292,45 @@ cdef int _put_entry(_Out* out, object e) except -1:
     return _put(out, b"}", 1)
 
 
-def dumps(obj):
-    """_jsonform.dumps, written in C: compact JSON, Decimals as exact numbers."""
-    cdef _Out out
-    out.buf = NULL
-    out.size = out.cap = 0
-    try:
-        _reserve(&out, 1024)
-        _put_value(&out, obj)
-        return PyUnicode_DecodeUTF8(out.buf, out.size, NULL)
-    except UnicodeEncodeError:  # a lone surrogate: json.dumps writes it as it is, UTF-8 cannot
-        return _dumps(obj)
-    finally:
-        free(out.buf)
-
-
-def entries_json(entries):
-    """The interchange form's ``objects`` array as JSON text (see _jsonform.entries_json)."""
-    cdef _Out out
+cdef int _put_entries(_Out* out, object entries) except -1:
     cdef bint first = True
+    _put(out, b"[", 1)
+    for e in entries:
+        if not first:
+            _put(out, b",", 1)
+        first = False
+        _put_entry(out, e)
+    return _put(out, b"]", 1)
+
+
+cdef object _written(object obj, bint as_entries):
+    """obj as JSON text (an entries array when as_entries); None when UTF-8 cannot carry it (a
+    lone surrogate, which json.dumps writes as it is): then the reference writer does it all."""
+    cdef _Out out
     out.buf = NULL
     out.size = out.cap = 0
     try:
         _reserve(&out, 4096)
-        _put(&out, b"[", 1)
-        for e in entries:
-            if not first:
-                _put(&out, b",", 1)
-            first = False
-            _put_entry(&out, e)
-        _put(&out, b"]", 1)
+        if as_entries:
+            _put_entries(&out, obj)
+        else:
+            _put_value(&out, obj)
         return PyUnicode_DecodeUTF8(out.buf, out.size, NULL)
-    except UnicodeEncodeError:  # a lone surrogate: json.dumps writes it as it is, UTF-8 cannot
-        return _entries_json(entries)
+    except UnicodeEncodeError:
+        return None
     finally:
         free(out.buf)
+
+
+def dumps(obj):
+    """_jsonform.dumps, written in C: compact JSON, Decimals as exact numbers."""
+    text = _written(obj, False)
+    return _dumps(obj) if text is None else text
+
+
+def entries_json(entries):
+    """The interchange form's ``objects`` array as JSON text (see _jsonform.entries_json)."""
+    if not PyTuple_CheckExact(entries) and not PyList_CheckExact(entries):
+        entries = tuple(entries)  # (read twice should the reference writer have to take over)
+    text = _written(entries, True)
+    return _entries_json(entries) if text is None else text

@@ -674,6 +674,14 @@ cdef Py_ssize_t _header_start(const unsigned char* p, Py_ssize_t n) noexcept:
     return -1
 
 
+cdef list _syntax(list found, str message, object line, object offset):
+    """found (made on the first problem: most telegrams have none) with one more syntax problem."""
+    if found is None:
+        found = []
+    found.append(dsmr_rec5(_Problem, "syntax", message, line, offset, None))
+    return found
+
+
 cdef object _tokenize(bytes data):
     cdef const unsigned char* p = <const unsigned char*>PyBytes_AS_STRING(data)
     cdef Py_ssize_t n = len(data)
@@ -735,13 +743,10 @@ cdef object _tokenize(bytes data):
             if a < e:
                 hit = <const unsigned char*>memchr(p + seg, 0x28, e - seg)
                 if hit == NULL:
-                    if line_problems is None:
-                        line_problems = []
-                    line_problems.append(dsmr_rec5(
-                        _Problem, "syntax",
-                        f"no '(' in object line {_text(p, seg, min(e, seg + 40))!r}",
-                        number, seg, None,
-                    ))
+                    line_problems = _syntax(
+                        line_problems, f"no '(' in object line {_text(p, seg, min(e, seg + 40))!r}",
+                        number, seg,
+                    )
                 else:
                     paren = hit - p
                     # the groups go after the table's last one, and count once the line is good
@@ -751,11 +756,9 @@ cdef object _tokenize(bytes data):
                         if p[pos] == 0x28:
                             hit = <const unsigned char*>memchr(p + pos + 1, 0x29, e - pos - 1)
                             if hit == NULL:
-                                if line_problems is None:
-                                    line_problems = []
-                                line_problems.append(dsmr_rec5(
-                                    _Problem, "syntax", "unterminated '(' group", number, pos, None
-                                ))
+                                line_problems = _syntax(
+                                    line_problems, "unterminated '(' group", number, pos
+                                )
                                 ngroups = -1
                                 break
                             table.pending_group(ngroups, pos + 1, hit - p)
@@ -764,12 +767,10 @@ cdef object _tokenize(bytes data):
                         elif p[pos] == 0x20 or p[pos] == 0x09:
                             pos += 1
                         else:
-                            if line_problems is None:
-                                line_problems = []
-                            line_problems.append(dsmr_rec5(
-                                _Problem, "syntax",
-                                f"unexpected {chr(p[pos])!r} after a group", number, pos, None,
-                            ))
+                            line_problems = _syntax(
+                                line_problems, f"unexpected {chr(p[pos])!r} after a group",
+                                number, pos,
+                            )
                             ngroups = -1
                             break
                     if ngroups > 0:
@@ -780,30 +781,23 @@ cdef object _tokenize(bytes data):
                             a += 1
                         while b > a and _ISSPACE[p[b - 1]]:
                             b -= 1
-                        obis = None
                         if a == b:
                             if table.nlines == 0:
-                                if line_problems is None:
-                                    line_problems = []
-                                line_problems.append(dsmr_rec5(
-                                    _Problem, "syntax", "continuation line before any object",
-                                    number, seg, None,
-                                ))
-                                ngroups = 0
+                                line_problems = _syntax(
+                                    line_problems, "continuation line before any object",
+                                    number, seg,
+                                )
                             else:
                                 table.recs[table.nlines - 1].stop = e
                                 table.commit_groups(ngroups)
                         else:
                             obis = _obis_code(p + a, b - a)
                             if obis is None:
-                                if line_problems is None:
-                                    line_problems = []
-                                line_problems.append(dsmr_rec5(
-                                    _Problem, "syntax",
+                                line_problems = _syntax(
+                                    line_problems,
                                     f"not an OBIS code: {_text(p, a, min(b, a + 40))!r}",
-                                    number, seg, None,
-                                ))
-                                ngroups = 0
+                                    number, seg,
+                                )
                             else:
                                 table.add_line(obis, number, seg, e)
                                 table.commit_groups(ngroups)
