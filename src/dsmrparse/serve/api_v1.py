@@ -61,7 +61,10 @@ async def v0_actual(request: web.Request) -> web.Response:
     logger = request.app[LOGGER]
     if logger.last is None:
         return json_response("{}")
-    flat = {r["name"]: r["value"] for r in firmware.rows(logger.last, logger.settings.mbus_types, "actual")}
+    flat = {
+        r["name"]: r["value"]
+        for r in firmware.rows(logger.last, logger.settings.mbus_types, "actual")
+    }
     return json_response(dumps(flat))
 
 

@@ -42,14 +42,26 @@ def register(sub: Any) -> None:
     p.add_argument("--mqtt-user", metavar="USER")
     p.add_argument("--mqtt-password", metavar="PASSWORD")
     p.add_argument("--mqtt-top", metavar="TOPIC", help="top topic (default dsmrparse)")
-    p.add_argument("--mqtt-interval", type=int, metavar="S",
-                   help="seconds between MQTT publications (0: MQTT off, as the firmware)")
+    p.add_argument(
+        "--mqtt-interval",
+        type=int,
+        metavar="S",
+        help="seconds between MQTT publications (0: MQTT off, as the firmware)",
+    )
     p.add_argument("--capture", action="store_true", help="also keep raw telegrams, daily .gz")
     sim = p.add_argument_group("simulator")
-    sim.add_argument("--interval", type=float, metavar="S",
-                     help="real seconds between simulated telegrams (default 1)")
-    sim.add_argument("--sim-step", type=float, metavar="S",
-                     help="simulated seconds per telegram (default: the meter's own)")
+    sim.add_argument(
+        "--interval",
+        type=float,
+        metavar="S",
+        help="real seconds between simulated telegrams (default 1)",
+    )
+    sim.add_argument(
+        "--sim-step",
+        type=float,
+        metavar="S",
+        help="simulated seconds per telegram (default: the meter's own)",
+    )
     sim.add_argument("--sim-start", metavar="ISO", help="simulated start time (default now)")
     sim.add_argument("--sim-seed", type=int, metavar="N")
     sim.add_argument("--sim-failures-per-day", type=float, metavar="F", default=1.0)

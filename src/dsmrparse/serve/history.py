@@ -77,9 +77,7 @@ def _costs(kind: str, usage: dict[str, Decimal | None], settings: Settings) -> D
         "ert2": -settings.er_tariff2,
         "gdt": settings.gd_tariff,
     }
-    total = sum(
-        (Decimal(repr(price[r])) * (usage[r] or Decimal(0)) for r in REGISTERS), Decimal(0)
-    )
+    total = sum((Decimal(repr(price[r])) * (usage[r] or Decimal(0)) for r in REGISTERS), Decimal(0))
     if kind == "months":
         total += Decimal(repr(settings.electr_netw_costs)) + Decimal(repr(settings.gas_netw_costs))
     return total.quantize(Decimal("0.01"))
@@ -125,12 +123,16 @@ def range_view(
     return {kind: out, "gaps": gaps}
 
 
-def _missing(kind: str, before: Period, after: Period, zone: ZoneInfo | None) -> list[dict[str, Any]]:
+def _missing(
+    kind: str, before: Period, after: Period, zone: ZoneInfo | None
+) -> list[dict[str, Any]]:
     start = next_start(kind, datetime.fromisoformat(before.start_local), zone)
     out: list[dict[str, Any]] = []
     while start.timestamp() < after.start_utc and len(out) < 10000:
         local = start.astimezone(zone) if zone is not None else start
-        out.append({"recid": local.strftime("%y%m%d%H"), "start": local.isoformat(), "missing": True})
+        out.append(
+            {"recid": local.strftime("%y%m%d%H"), "start": local.isoformat(), "missing": True}
+        )
         start = next_start(kind, local, zone)
     return out
 

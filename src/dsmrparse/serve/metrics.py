@@ -64,13 +64,32 @@ def render(logger: Any) -> str:
         metric("dsmr_gas_cubic_meters", "counter", "gas meter reading", gas)
         if logger.last.timestamp is not None:
             stamp = int(logger.last.timestamp.timestamp())
-            metric("dsmr_telegram_timestamp_seconds", "gauge", "meter time of the last telegram", stamp)
+            metric(
+                "dsmr_telegram_timestamp_seconds", "gauge", "meter time of the last telegram", stamp
+            )
     metric("dsmr_telegrams_total", "counter", "telegrams received", logger.telegram_count)
-    metric("dsmr_telegram_errors_total", "counter", "bad or skipped telegrams", logger.telegram_errors)
+    metric(
+        "dsmr_telegram_errors_total", "counter", "bad or skipped telegrams", logger.telegram_errors
+    )
     metric("dsmr_store_writes_total", "counter", "telegrams stored", logger.store.writes)
-    metric("dsmr_store_write_failures_total", "counter", "failed store writes", logger.store.failed_writes)
-    metric("dsmr_store_ok", "gauge", "1 when the last store write worked", int(logger.store.error is None))
-    metric("dsmr_source_up", "gauge", "1 while the source delivers", int(logger.source_state == "reading"))
+    metric(
+        "dsmr_store_write_failures_total",
+        "counter",
+        "failed store writes",
+        logger.store.failed_writes,
+    )
+    metric(
+        "dsmr_store_ok",
+        "gauge",
+        "1 when the last store write worked",
+        int(logger.store.error is None),
+    )
+    metric(
+        "dsmr_source_up",
+        "gauge",
+        "1 while the source delivers",
+        int(logger.source_state == "reading"),
+    )
     metric("dsmr_ingest_cpu_seconds_total", "counter", "CPU time spent storing and publishing",
            round(logger.ingest_seconds, 6))  # fmt: skip
     metric("dsmr_events_subscribers", "gauge", "open push channels", len(logger.hub.queues))

@@ -24,7 +24,7 @@ _NAME = [{"name": "name", "in": "path", "required": True, "schema": {"type": "st
 
 # (method, path, summary, parameters, write)
 ENDPOINTS: list[tuple[str, str, str, list[dict[str, Any]], bool]] = [
-    ("get", "/api/v1/sm/actual", "The main values of the last telegram (firmware shape)", [], False),
+    ("get", "/api/v1/sm/actual", "Main values of the last telegram", [], False),
     ("get", "/api/v0/sm/actual", "The same as one flat object (firmware v0)", [], False),
     ("get", "/api/v1/sm/info", "Identification fields of the meter", [], False),
     ("get", "/api/v1/sm/fields", "Every field; '-' for those the meter does not send", [], False),
@@ -69,7 +69,9 @@ def document() -> dict[str, Any]:
             operation["parameters"] = parameters
         if write:
             operation["security"] = [{"bearer": []}]
-            operation["requestBody"] = {"content": {"application/json": {"schema": {"type": "object"}}}}
+            operation["requestBody"] = {
+                "content": {"application/json": {"schema": {"type": "object"}}}
+            }
             operation["responses"]["401"] = {"description": "token missing or wrong"}
         paths.setdefault(path, {})[method] = operation
     return {

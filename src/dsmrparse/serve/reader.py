@@ -46,9 +46,8 @@ async def run_simulator(logger: Logger, plan: SimulatorPlan) -> None:
         failures_per_day=plan.failures_per_day,
     )
     logger.status("reading")
-    made = 0
     next_at = time.monotonic()
-    for raw in simulator:
+    for made, raw in enumerate(simulator):
         if plan.count is not None and made >= plan.count:
             logger.status("finished")
             return
@@ -58,7 +57,6 @@ async def run_simulator(logger: Logger, plan: SimulatorPlan) -> None:
             logger.skipped(f"simulated telegram: {exc}")
         else:
             logger.ingest(telegram)
-        made += 1
         next_at += plan.interval
         await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 

@@ -12,7 +12,7 @@ from .logger import Logger
 __all__ = ["LOGGER", "SAVE_SETTINGS", "json_response", "problem"]
 
 LOGGER = web.AppKey("logger", Logger)
-SAVE_SETTINGS = web.AppKey("save_settings", Callable[[str], None])
+SAVE_SETTINGS: web.AppKey[Callable[[str], None]] = web.AppKey("save_settings")
 
 
 def json_response(text: str, status: int = 200) -> web.Response:

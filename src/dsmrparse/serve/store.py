@@ -203,7 +203,9 @@ class Store:
                     self.db.execute("ROLLBACK")
                 self.failed_writes += 1
                 if self.error != str(exc):
-                    log.error("history store %s: write failed: %s (serving goes on)", self.path, exc)
+                    log.error(
+                        "history store %s: write failed: %s (serving goes on)", self.path, exc
+                    )
                 self.error = str(exc)
                 return False
             self.writes += 1
@@ -358,7 +360,9 @@ class Store:
             found = self.db.execute(sql, args).fetchall()
         return [_period(r) for r in found]
 
-    def gaps(self, since: float | None = None, until: float | None = None) -> list[tuple[float, float, str]]:
+    def gaps(
+        self, since: float | None = None, until: float | None = None
+    ) -> list[tuple[float, float, str]]:
         with self.lock:
             rows = self.db.execute(
                 "SELECT start, end, reason FROM gaps WHERE end >= ? AND start <= ? ORDER BY start",
