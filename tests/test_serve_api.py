@@ -13,9 +13,8 @@ import pytest
 
 pytest.importorskip("aiohttp")
 
-from _serve_proc import Server, request  # noqa: E402
-
 import dsmrparse  # noqa: E402
+from _serve_proc import Server, request  # noqa: E402
 
 # 300 telegrams a simulated minute apart from 00:30 CEST on the night the clocks go back;
 # seed 3 has both 02:00 hours (+02:00 and +01:00) and four power failures longer than 5 minutes
