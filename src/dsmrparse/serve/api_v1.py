@@ -73,7 +73,10 @@ async def sm_telegram(request: web.Request) -> web.Response:
     logger = request.app[LOGGER]
     if logger.last is None:
         return web.Response(text="no telegram received", content_type="application/plain")
-    return web.Response(body=logger.last.raw, content_type="application/plain")
+    raw = logger.last.raw
+    if not raw.endswith(b"\n"):  # as on the wire (the firmware too ends it with a line end)
+        raw += b"\r\n" if logger.last.line_ending != "LF" else b"\n"
+    return web.Response(body=raw, content_type="application/plain")
 
 
 def _uptime(seconds: float) -> str:
