@@ -194,7 +194,13 @@ async def hist(request: web.Request) -> web.Response:
         body = history.range_view(logger.store, logger.settings, kind, since, until, zone)
         return json_response(dumps(body))
     desc = request.match_info.get("order") == "desc"
-    return json_response(dumps(history.firmware_view(logger.store, kind, desc)))
+    # the ring view changes only when a telegram is stored: many pollers share one answer
+    key = (kind, desc, logger.store.writes, logger.store.corrections)
+    cached = logger.cache.get(("hist", kind, desc))
+    if cached is None or cached[0] != key:
+        cached = (key, dumps(history.firmware_view(logger.store, kind, desc)))
+        logger.cache[("hist", kind, desc)] = cached
+    return json_response(cached[1])
 
 
 @routes.post("/api/v1/hist/months")
