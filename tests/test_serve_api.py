@@ -163,7 +163,9 @@ def test_bad_requests_get_json_4xx_and_the_server_goes_on(server: Server) -> Non
 
 
 def test_events_stream_telegrams(tmp_path: Path) -> None:
-    srv = Server(tmp_path, "--simulate", "dsmr5", "--interval", "0.05", "--sim-count", "40")
+    srv = Server(
+        tmp_path, "--simulate", "dsmr5", "--interval", "0.05", "--sim-count", "40", "--capture"
+    )
     try:
         got: list[tuple[str, dict[str, object]]] = []
 
@@ -192,5 +194,10 @@ def test_events_stream_telegrams(tmp_path: Path) -> None:
         assert first["telegram"]["format"] == "dsmrparse/1"  # type: ignore[index]
         stamps = [datetime.fromisoformat(d["telegram"]["timestamp"]) for d in telegrams]  # type: ignore[index]
         assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
+        srv.wait_for(srv.finished)
     finally:
         srv.stop()
+    # --capture kept every raw telegram in a daily .gz that the library reads back
+    (capture,) = (tmp_path / "capture").glob("*.txt.gz")
+    kept = list(dsmrparse.iter_telegrams(capture))
+    assert len(kept) == 40 and all(t.crc == "ok" for t in kept)

@@ -161,7 +161,8 @@ class Logger:
             folder.mkdir(exist_ok=True)
             path = folder / f"{local:%Y-%m-%d}.txt.gz"
             with gzip.open(path, "ab") as out:  # one gzip member per telegram: a kill loses one
-                out.write(telegram.raw)
+                raw = telegram.raw
+                out.write(raw if raw.endswith(b"\n") else raw + b"\r\n")
         except OSError as exc:
             log.error("capture file: %s", exc)
 
