@@ -4,6 +4,7 @@ power failures, queried over HTTP: the firmware's shapes, our range view, errors
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from datetime import datetime
@@ -159,6 +160,16 @@ def test_bad_requests_get_json_4xx_and_the_server_goes_on(server: Server) -> Non
     status, _, _ = request(server.url + "/api/v1/sm/actual", data=b"{}", headers=auth)  # a GET path
     assert status == 405
     assert server.get("/%2e%2e/%2e%2e/etc/passwd")[0] == 404
+    # not HTTP at all, and a header far too long: 4xx from the HTTP layer, nothing else
+    host, port = server.url.rsplit("/", 1)[1].rsplit(":", 1)
+    for junk in (
+        b"\x00\xff garbage\r\n\r\n",
+        b"GET / HTTP/1.1\r\nX: " + b"a" * 20000 + b"\r\n\r\n",
+    ):
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            sock.sendall(junk)
+            answer = sock.recv(200)
+        assert answer.startswith(b"HTTP/1.") and answer[9:10] == b"4", answer
     assert server.json("/api/v1/sm/actual")["actual"]  # still serving
 
 
@@ -201,3 +212,11 @@ def test_events_stream_telegrams(tmp_path: Path) -> None:
     (capture,) = (tmp_path / "capture").glob("*.txt.gz")
     kept = list(dsmrparse.iter_telegrams(capture))
     assert len(kept) == 40 and all(t.crc == "ok" for t in kept)
+
+
+def test_loopback_is_told_apart() -> None:
+    from dsmrparse.serve.app import is_loopback
+
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("::") and not is_loopback("")
+    assert not is_loopback("192.168.1.20") and not is_loopback("dsmr.local")
