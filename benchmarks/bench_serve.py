@@ -124,6 +124,7 @@ def measure(clients: int = 50, seconds: float = 20.0) -> dict[str, Any]:
         "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 2),
         "hist_hours_records": hours,
         "server_cpu_share_under_load": round(cpu / wall, 3),
+        "server_cpu_ms_per_request": round(cpu / len(latencies) * 1000, 3),
         "server_cpu_share_idle": round(idle_cpu, 4),
         "ingest_cpu_ms_per_telegram": round(ingest / telegrams * 1000, 3),
         "telegrams": int(telegrams),
