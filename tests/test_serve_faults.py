@@ -139,3 +139,25 @@ def test_round_trip_open_reads_our_server_as_a_dsmr_logger(tmp_path: Path) -> No
         assert positions == sorted(positions) and len(set(positions)) == 4
     finally:
         srv.stop()
+
+
+def test_a_capture_file_as_source_and_a_source_that_is_not_there(tmp_path: Path) -> None:
+    fixture = Path(__file__).parent / "fixtures" / "nl" / "dsmr50_landis_e350.txt"
+    srv = Server(tmp_path / "a", str(fixture))
+    try:
+        srv.wait_for(srv.finished)
+        expected = dsmrparse.parse(fixture.read_bytes())
+        raw = srv.get("/api/v1/sm/telegram")[1]
+        assert dsmrparse.parse(raw) == expected
+        assert srv.json("/api/v1/hist/hours")["hours"][0]["recid"] == expected.timestamp.strftime(  # type: ignore[union-attr]
+            "%y%m%d%H"
+        )
+    finally:
+        srv.stop()
+    srv = Server(tmp_path / "b", str(tmp_path / "no-such-meter"))
+    try:
+        srv.wait_for(lambda: srv.json("/api/v2/status")["source_error"])
+        assert srv.json("/api/v2/status")["source"] in ("lost", "failed")
+        assert srv.json("/api/v1/sm/actual") == {"actual": []}  # serving goes on
+    finally:
+        srv.stop()
