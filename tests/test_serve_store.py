@@ -27,7 +27,8 @@ def regs(e1: str, e2: str = "0", gas: str | None = "1") -> dict[str, Decimal | N
 
 def feed(store: Store, start: datetime, minutes: list[int], values: list[str]) -> None:
     for minute, value in zip(minutes, values):
-        moment = (start + timedelta(minutes=minute)).astimezone(AMS)
+        # in UTC: aware arithmetic in a ZoneInfo zone is wall-clock arithmetic
+        moment = (start.astimezone(timezone.utc) + timedelta(minutes=minute)).astimezone(AMS)
         assert store.add(moment.timestamp(), moment, AMS, regs(value))
 
 
@@ -161,3 +162,17 @@ def test_history_when_accepts_iso_and_epoch() -> None:
     assert stamp == datetime(2026, 10, 25, 0, 30, tzinfo=timezone.utc).timestamp()
     with pytest.raises(ValueError):
         history.parse_when("yesterday", AMS)
+
+
+def test_spring_forward_day_has_23_hours(tmp_path: Path) -> None:
+    store = Store(tmp_path / "h.sqlite3")
+    start = datetime(2026, 3, 28, 23, 30, tzinfo=AMS)  # the night the clocks go forward
+    minutes = list(range(0, 26 * 60, 30))
+    feed(store, start, minutes, [str(1000 + i) for i in range(len(minutes))])
+    day = next(p for p in store.periods("days") if p.recid == "26032900")
+    hours = [p for p in store.periods("hours") if p.recid.startswith("260329")]
+    assert len(hours) == 23 and "26032902" not in {p.recid for p in hours}
+    assert day.start_local == "2026-03-29T00:00:00+01:00"
+    nxt = next(p for p in store.periods("days") if p.recid == "26033000")
+    assert nxt.start_local == "2026-03-30T00:00:00+02:00"
+    assert nxt.start_utc - day.start_utc == 23 * 3600
