@@ -179,7 +179,7 @@ async def dev_settings_write(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/hist/{kind:hours|days|months}")
-@routes.get("/api/v1/hist/{kind:hours|days|months}/{order:desc|asc}")
+@routes.get("/api/v1/hist/{kind:hours|days|months}/{order:desc}")
 async def hist(request: web.Request) -> web.Response:
     logger = request.app[LOGGER]
     kind = request.match_info["kind"]
