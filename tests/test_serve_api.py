@@ -116,6 +116,11 @@ def test_v2_metrics_and_openapi(server: Server) -> None:
     metrics = server.get("/metrics")[1].decode()
     assert "dsmr_telegrams_total 300" in metrics
     assert 'dsmr_energy_imported_wh{tariff="1"}' in metrics
+    readings = server.json("/api/v2/readings?from=2026-10-25T01:00&to=2026-10-25T02:00")["readings"]
+    stamps = [r["ts"] for r in readings]
+    assert 0 < len(stamps) <= 60 and stamps == sorted(stamps)
+    assert all(ts % 60 == 0 for ts in stamps)  # one kept reading per minute (the resolution)
+    assert all(r["edt1"] is not None and r["power_delivered"] is not None for r in readings)
     spec = server.json("/api/openapi.json")
     assert "/api/v1/hist/hours" in spec["paths"] and "/api/v2/events" in spec["paths"]
 
