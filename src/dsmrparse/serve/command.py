@@ -170,8 +170,9 @@ async def _main(settings: Any, settings_path: Path, data: Path, args: argparse.N
         old = mqtt_holder.pop("client", None)
         if old is not None:
             logger.publishers.remove(old)
-            old.stop()
-            app.pop("mqtt", None)
+            # saying goodbye to the broker may wait up to a second: not on the event loop
+            asyncio.get_running_loop().run_in_executor(None, old.stop)
+            logger.mqtt = None
         if settings.mqtt_broker:
             try:
                 from .mqtt import MqttPublisher
@@ -182,7 +183,7 @@ async def _main(settings: Any, settings_path: Path, data: Path, args: argparse.N
             client.start()
             mqtt_holder["client"] = client
             logger.publishers.append(client)
-            app["mqtt"] = client
+            logger.mqtt = client
 
     # a token that was set is always asked for; beyond loopback there always is one
     app = make_app(logger, save_settings, token, token_required=bool(token))

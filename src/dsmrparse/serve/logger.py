@@ -45,6 +45,7 @@ class Logger:
         self.data_dir = data_dir
         self.hub = Hub()
         self.publishers: list[Publisher] = []
+        self.mqtt: Any = None  # the MQTT publisher while one is configured (its state for info)
         self.started = time.time()
         self.last: Telegram | None = None
         self.last_received: float | None = None
@@ -109,6 +110,7 @@ class Logger:
         if local is None:  # meters without a clock: the time it arrived, in the meter's zone
             local = datetime.fromtimestamp(received, zone or timezone.utc)
         power = (telegram.get("power_imported"), telegram.get("power_exported"))
+        store_error = self.store.error
         stored = self.store.add(
             received,
             local,
@@ -119,6 +121,8 @@ class Logger:
             resolution=self.settings.readings_resolution,
             keep_days=self.settings.readings_days,
         )
+        if self.store.error != store_error and self.hub.queues:  # a full disk, or room again
+            self.hub.publish("status", dumps(self.status_dict()))
         values = self._remember(telegram, received)
         if self.settings.capture:
             self._capture(telegram, local)
