@@ -125,6 +125,26 @@ def run(args: argparse.Namespace) -> int:
         return 130
 
 
+class _BadRequestsInWords(logging.Filter):
+    """aiohttp logs a malformed request (not HTTP, a header too long) with a traceback; the
+    client already got its 400, so one line in words is enough."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from aiohttp.http_exceptions import HttpProcessingError
+
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            text = str(error).splitlines()[0] if str(error) else type(error).__name__
+            said = record.getMessage()
+            record.msg = "%s: %s"
+            record.args = (said, text[:200])
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            return logging.getLogger("aiohttp.server").isEnabledFor(logging.INFO)
+        return True
+
+
 def _listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -144,6 +164,7 @@ async def _main(settings: Any, settings_path: Path, data: Path, args: argparse.N
     from .reader import SimulatorPlan, run_simulator, run_source
     from .store import Store
 
+    logging.getLogger("aiohttp.server").addFilter(_BadRequestsInWords())
     store = Store(data / "history.sqlite3")
     logger = Logger(settings, store, data)
     loopback = is_loopback(settings.host)
