@@ -225,3 +225,28 @@ def test_loopback_is_told_apart() -> None:
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("::") and not is_loopback("")
     assert not is_loopback("192.168.1.20") and not is_loopback("dsmr.local")
+
+
+def test_openapi_describes_every_route(tmp_path: Path) -> None:
+    from dsmrparse.serve import openapi
+    from dsmrparse.serve.app import make_app
+    from dsmrparse.serve.logger import Logger
+    from dsmrparse.serve.settings import Settings
+    from dsmrparse.serve.store import Store
+
+    store = Store(tmp_path / "h.sqlite3")
+    app = make_app(Logger(Settings(), store, tmp_path), lambda name: None, "", False)
+    served = set()
+    for route in app.router.routes():
+        path = route.resource.canonical if route.resource is not None else ""
+        if route.method in ("HEAD", "OPTIONS") or path in ("/", "/{path}"):
+            continue
+        method = (
+            "post" if route.method == "PUT" else route.method.lower()
+        )  # PUT: the firmware's alias
+        for kind in ("hours", "days", "months"):  # {kind} stands for three paths
+            served.add((method, path.replace("{kind}", kind).replace("{order}", "desc")))
+    described = {(m, p) for m, p, *_ in openapi.ENDPOINTS}
+    assert served == described
+    assert set(openapi.document()["paths"]) == {p for _, p in described}
+    store.close()
