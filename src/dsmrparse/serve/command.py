@@ -49,6 +49,12 @@ def register(sub: Any) -> None:
         help="seconds between MQTT publications (0: MQTT off, as the firmware)",
     )
     p.add_argument("--capture", action="store_true", help="also keep raw telegrams, daily .gz")
+    p.add_argument(
+        "--store-max-mb",
+        type=float,
+        metavar="MB",
+        help="cap on the history file; beyond it writes fail as on a full disk",
+    )
     sim = p.add_argument_group("simulator")
     sim.add_argument(
         "--interval",
@@ -78,6 +84,7 @@ def _apply_options(settings: Any, args: argparse.Namespace) -> None:
         "mqtt_broker": args.mqtt_broker, "mqtt_broker_port": args.mqtt_port,
         "mqtt_user": args.mqtt_user, "mqtt_passwd": args.mqtt_password,
         "mqtt_toptopic": args.mqtt_top, "mqtt_interval": args.mqtt_interval,
+        "store_max_mb": args.store_max_mb,
     }  # fmt: skip
     for name, value in pairs.items():
         if value is not None:
@@ -165,7 +172,7 @@ async def _main(settings: Any, settings_path: Path, data: Path, args: argparse.N
     from .store import Store
 
     logging.getLogger("aiohttp.server").addFilter(_BadRequestsInWords())
-    store = Store(data / "history.sqlite3")
+    store = Store(data / "history.sqlite3", max_mb=settings.store_max_mb)
     logger = Logger(settings, store, data)
     loopback = is_loopback(settings.host)
     token = settings.token
