@@ -113,8 +113,10 @@ def _number(value: Any, kind: str, unit: str | None = None, wanted: str = "") ->
         value = _scaled(Decimal(value), unit, wanted)
         if value is None:
             return None
-    if kind == "u":
+    if kind == "u" and value == int(value):
         return int(value)
+    # an integer field with a fraction (Belgian currents: 001.23*A) keeps it rather than
+    # being cut as the firmware's uint16_t would
     return Decimal(value).quantize(_THOUSANDTH)
 
 
