@@ -200,6 +200,10 @@ def test_start_up_mistakes_are_said_in_words(tmp_path: Path) -> None:
         ([], 2, "give a SOURCE or --simulate"),
         (["--simulate", "dsmr5", "--port", port], 3, "cannot listen"),
     ]
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "history.sqlite3").write_bytes(b"this is not a database" * 100)
+    cases.append((["--simulate", "dsmr5", "--data", str(broken)], 3, "not a database"))
     env = dict(os.environ, PYTHONPATH=str(SRC))
     try:
         for args, code, said in cases:

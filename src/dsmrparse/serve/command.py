@@ -9,6 +9,7 @@ import logging
 import secrets
 import signal
 import socket
+import sqlite3
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -197,7 +198,11 @@ async def _main(settings: Any, settings_path: Path, data: Path, args: argparse.N
     from .store import Store
 
     logging.getLogger("aiohttp.server").addFilter(_BadRequestsInWords())
-    store = Store(data / "history.sqlite3", max_mb=settings.store_max_mb)
+    try:
+        store = Store(data / "history.sqlite3", max_mb=settings.store_max_mb)
+    except (sqlite3.Error, RuntimeError) as exc:  # not a database, or a newer schema
+        print(f"dsmrparse serve: history {data / 'history.sqlite3'}: {exc}", file=sys.stderr)
+        return 3
     logger = Logger(settings, store, data)
     loopback = is_loopback(settings.host)
     token = settings.token
