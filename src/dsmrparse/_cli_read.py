@@ -27,9 +27,11 @@ def register(subparsers: Any) -> None:
         help="read live telegrams from a serial port, a TCP or HTTP bridge, a file or stdin",
         description=(
             "Read telegrams from SOURCE and write one JSON line per telegram (the interchange "
-            "form) to stdout. SOURCE is a device (/dev/ttyUSB0), socket://host:port, "
-            "rfc2217://host:port, http://bridge (or a full endpoint URL), ws://host (DSMR-logger "
-            "websocket firmware, port 81), a file, or - for stdin. "
+            "form) to stdout. SOURCE is a device (/dev/ttyUSB0), socket://host:port (or "
+            "tcp://host:port), rfc2217://host:port, http://bridge (or a full endpoint URL), "
+            "https://host (HomeWizard API v2, with --token), ws://host (DSMR-logger "
+            "websocket firmware, port 81), a file, or - for stdin. A malformed SOURCE exits with 2, "
+            "a source that cannot be opened (with --retries) with 3. "
             "Lost connections are re-made quietly; what was skipped is logged to stderr."
         ),
     )
@@ -189,8 +191,9 @@ def _setup_logging(args: argparse.Namespace) -> Callable[[], None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ._links import MissingDependency
     from .errors import ProfileError, SourceError
+    from .sources.address import AddressError
+    from .sources.links import MissingDependency
     from .hardware import Skipped
     from .hardware import open as open_source
 
@@ -227,6 +230,9 @@ def run(args: argparse.Namespace) -> int:
     except MissingDependency as exc:
         print(f"dsmrparse read: {exc}", file=sys.stderr)
         return EXIT_MISSING
+    except AddressError as exc:  # a malformed address: nothing was tried
+        print(f"dsmrparse read: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except SourceError as exc:
         print(f"dsmrparse read: {exc}", file=sys.stderr)
         return EXIT_SOURCE

@@ -14,7 +14,6 @@ soon; asyncio runs the same steps in a worker thread.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
@@ -22,9 +21,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ._bridge_fields import _KILO, _LOGGER, BridgeReading, _Builder, _convert
-from ._links import MissingDependency
-from ._source_common import Backoff, Item, Pipeline, now_utc
+from .fields import _KILO, _LOGGER, BridgeReading, _Builder, _convert, loads
+from .links import MissingDependency
+from .common import Backoff, Item, Pipeline, now_utc
 
 __all__ = ["WsBridge", "ws_url", "parse_message", "from_dsmr_logger_ws", "DEFAULT_PORT"]
 
@@ -34,7 +33,7 @@ ASK_ACTUAL = "tabActual"  # what the firmware's web page sends (every 10 s) for 
 _TICK = 0.5  # the longest one read blocks, so that close() and the watchdog are seen soon
 _MIN_INTERVAL = 0.05  # a floor so that interval=0 cannot make the bridge answer in a busy loop
 
-# firmware key -> the DSMR-logger v4 name whose row in _bridge_fields gives our name, kind, unit
+# firmware key -> the DSMR-logger v4 name whose row in fields.py gives our name, kind, unit
 _AS_LOGGER = {
     "ts": "timestamp",
     "edt1": "energy_delivered_tariff1",
@@ -75,7 +74,7 @@ def parse_message(text: str) -> tuple[str, dict[str, str]] | None:
     text = text.strip()
     if text.startswith("{"):
         try:
-            doc = json.loads(text)
+            doc = loads(text.encode("utf-8"))
         except ValueError:
             return None
         if not isinstance(doc, dict) or "msgType" not in doc:
@@ -185,8 +184,9 @@ class WsBridge:
                 self.url, timeout=opts.timeout, skip_utf8_validation=True
             )
         except Exception as exc:  # refused, unreachable, a non-websocket answer, a bad handshake
-            items = self.pipe.skip("connection", f"cannot open {self.pipe.source}: {exc}")
-            return items, self.backoff.failure()
+            cause = f"cannot open {self.pipe.source}: {exc or type(exc).__name__}"
+            items = self.pipe.skip("connection", cause)
+            return items, self.backoff.failure(cause)
         _bound_frames(conn, opts.max_frame)
         self.conn = conn
         stats = self.pipe.stats
@@ -233,7 +233,10 @@ class WsBridge:
         raw = data.encode("utf-8") if isinstance(data, str) else data
         message = None
         if opcode == self.lib.ABNF.OPCODE_TEXT:
-            message = parse_message(raw.decode("utf-8", "replace"))
+            try:
+                message = parse_message(raw.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                return self.pipe.skip("junk", f"a text frame that is not UTF-8 ({exc.reason})")
         if message is None:
             snippet = raw[:60].decode("latin-1", "replace")
             return self.pipe.skip("junk", f"not a DSMRloggerWS message: {snippet!r}", data=raw)
@@ -252,7 +255,10 @@ class WsBridge:
         pairs, self.pending = self.pending, {}
         if not pairs:
             return []
-        reading = from_dsmr_logger_ws(pairs, self.pipe.source, now_utc())
+        try:
+            reading = from_dsmr_logger_ws(pairs, self.pipe.source, now_utc())
+        except ValueError as exc:  # a number out of bounds, NaN...: this answer only
+            return self.pipe.skip("junk", f"an Actual answer with a bad value: {exc}")
         if not reading.fields:
             return self.pipe.skip("junk", f"an Actual answer without known values: {pairs!r:.80}")
         if self.pipe.opts.dedupe and reading.fields == self.last_fields:
