@@ -30,8 +30,8 @@ def register(subparsers: Any) -> None:
             "form) to stdout. SOURCE is a device (/dev/ttyUSB0), socket://host:port (or "
             "tcp://host:port), rfc2217://host:port, http://bridge (or a full endpoint URL), "
             "https://host (HomeWizard API v2, with --token), ws://host (DSMR-logger "
-            "websocket firmware, port 81), a file, or - for stdin. A malformed SOURCE exits with 2, "
-            "a source that cannot be opened (with --retries) with 3. "
+            "websocket firmware, port 81), a file, or - for stdin. A malformed SOURCE exits "
+            "with 2, a source that cannot be opened (with --retries) with 3. "
             "Lost connections are re-made quietly; what was skipped is logged to stderr."
         ),
     )
@@ -192,10 +192,10 @@ def _setup_logging(args: argparse.Namespace) -> Callable[[], None]:
 
 def run(args: argparse.Namespace) -> int:
     from .errors import ProfileError, SourceError
-    from .sources.address import AddressError
-    from .sources.links import MissingDependency
     from .hardware import Skipped
     from .hardware import open as open_source
+    from .sources.address import AddressError
+    from .sources.links import MissingDependency
 
     undo_logging = _setup_logging(args)
     out: IO[bytes] = sys.stdout.buffer

@@ -152,11 +152,14 @@ class Source(Generic[T_co]):
         return f"<dsmrparse.Source {self.kind} {_redact(self.spec)!r}>"
 
     def __iter__(self) -> Iterator[T_co]:
+        it: Iterator[Any]
         if self._ws is not None:
-            return self._ws.run(self._wait, self._closed)
-        if self._http is not None:
-            return run_sync(self._poll_session(), self._closed, poll=self._http.poll)
-        return run_sync(self._stream_session(), self._closed, make_link=self._sync_link)
+            it = self._ws.run(self._wait, self._closed)
+        elif self._http is not None:
+            it = run_sync(self._poll_session(), self._closed, poll=self._http.poll)
+        else:
+            it = run_sync(self._stream_session(), self._closed, make_link=self._sync_link)
+        return it
 
     def __aiter__(self) -> AsyncIterator[T_co]:
         agen: AsyncIterator[Any]

@@ -13,12 +13,12 @@ from functools import partial
 from typing import Any, NamedTuple, Union
 
 from .. import _impl
-from .links import serial_settings
 from .._types import Frame
 from ..errors import DsmrError, SourceError
 from ..interpret import build
 from ..profiles import Profile
 from ..telegram import Telegram
+from .links import serial_settings
 
 log = logging.getLogger("dsmrparse.sources")
 

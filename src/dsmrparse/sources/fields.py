@@ -205,7 +205,8 @@ class _Builder:
 
 def from_dsmr_logger(data: Any, source: str, received: datetime) -> BridgeReading:
     """``/api/v1/sm/actual`` or ``/api/v1/sm/fields`` (name/value/unit lists), the flat
-    ``/api/v0/sm/actual`` object, or ``/api/v2/sm/actual`` (name -> value/unit objects). A value ``"-"`` means the meter does not send that field."""
+    ``/api/v0/sm/actual`` object, or ``/api/v2/sm/actual`` (name -> value/unit objects).
+    A value ``"-"`` means the meter does not send that field."""
     rows: list[tuple[str, Any, str | None]] = []
     if isinstance(data, Mapping) and len(data) == 1 and isinstance(next(iter(data.values())), list):
         for row in next(iter(data.values())):

@@ -70,8 +70,9 @@ def classify(url: str) -> Endpoint | None:
     if not path:
         return None
     if path == "/restapi":  # DSMRloggerWS: /restAPI?get=actual (or Actueel)
-        get_ = [v.lower() for k, vs in parse_qs(parts.query).items() if k.lower() == "get" for v in vs]
-        if any(v in ("actual", "actueel") for v in get_):
+        query = parse_qs(parts.query)
+        asked = [v.lower() for k, values in query.items() if k.lower() == "get" for v in values]
+        if any(v in ("actual", "actueel") for v in asked):
             return Endpoint(url, WS_REST_JSON, WS_REST_JSON)
         return Endpoint(url, GUESS, "unknown")
     if path.startswith(("/api/v1/sm/fields", "/api/v2/sm/fields")):
@@ -103,7 +104,8 @@ def _is_homewizard(d: Any) -> bool:
 
 
 def _is_ws_info(d: Any) -> bool:
-    return isinstance(d, dict) and any(str(k).lower() in ("identification", "p1_version") for k in d)
+    keys = {str(k).lower() for k in d} if isinstance(d, dict) else set()
+    return bool(keys & {"identification", "p1_version"})
 
 
 def _is_homewizard_data(d: Any) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import io
+import os
 import select
 import socket
 import ssl
@@ -160,7 +161,7 @@ def _connect(host: str, port: int, clock: _Clock) -> socket.socket:
             sock.setblocking(True)
             return sock
         sock.close()
-        last = OSError(code, __import__("os").strerror(code))
+        last = OSError(code, os.strerror(code))
     where = f"{host}:{port}"
     cause = describe(last, where) if last else f"{where}: no address"
     raise LinkLost(f"GET {clock.url}: {cause}")
@@ -230,7 +231,7 @@ class _Bytes:
         self.data = data
 
     def makefile(self, mode: str) -> io.BufferedReader:
-        return io.BufferedReader(io.BytesIO(self.data))  # type: ignore[arg-type]
+        return io.BufferedReader(io.BytesIO(self.data))
 
 
 def _parse(url: str, raw: bytes, max_body: int) -> Answer:

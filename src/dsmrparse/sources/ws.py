@@ -21,9 +21,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from .common import Backoff, Item, Pipeline, now_utc
 from .fields import _KILO, _LOGGER, BridgeReading, _Builder, _convert, loads
 from .links import MissingDependency
-from .common import Backoff, Item, Pipeline, now_utc
 
 __all__ = ["WsBridge", "ws_url", "parse_message", "from_dsmr_logger_ws", "DEFAULT_PORT"]
 
