@@ -115,7 +115,8 @@ def register(subparsers: Any) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="give up after N failed attempts in a row (default: never)",
+        help="give up after N failed attempts in a row (default: never once the source was "
+        "reached; after 3 attempts when it never was)",
     )
     p.add_argument(
         "--reconnect-delay",
@@ -154,6 +155,9 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         value = getattr(args, name, None)
         if value is not None:
             opts[name] = value
+    # a source never reached at all is a wrong address or a missing device: say so after three
+    # attempts (a few seconds) instead of retrying in silence; --retries decides otherwise
+    opts["retries_unreached"] = args.retries if args.retries is not None else 2
     if args.watchdog is not None:
         opts["watchdog"] = args.watchdog if args.watchdog > 0 else None
     if args.gas_channel is not None:

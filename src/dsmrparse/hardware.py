@@ -99,7 +99,7 @@ class Source(Generic[T_co]):
         self.kind = kind  # "serial", "socket", "rfc2217", "http", "ws" or "file"
         self.opts = opts
         self._pipe = Pipeline(opts, _redact(spec))
-        self._backoff = Backoff(opts, _redact(spec))
+        self._backoff = Backoff(opts, _redact(spec), self._pipe.stats)
         settings: list[SerialSetting | None]
         settings = list(serial_settings(opts.serial)) if kind in ("serial", "rfc2217") else [None]
         self._plan = SerialPlan(settings, opts.auto_window)

@@ -90,6 +90,9 @@ class Options:
     reconnect_delay: float = 1.0  # first wait after a failure; doubles up to reconnect_max
     reconnect_max: float = 60.0
     retries: int | None = None  # give up after this many failures in a row; None: never
+    # give up after this many failures when the source was never reached at all (a wrong address
+    # or a missing device); None: as ``retries``. ``dsmrparse read`` sets 2.
+    retries_unreached: int | None = None
     accept_bad_crc: bool = False  # hand out telegrams whose CRC is bad (t.crc == "bad")
     yield_errors: bool = False  # hand out Skipped records in the stream too
     on_error: ErrorCallback | None = None  # called with every Skipped record
@@ -138,9 +141,10 @@ class Backoff:
     whenever it changes (never once per retry), and the SourceError of the last retry carries it.
     """
 
-    def __init__(self, opts: Options, source: str) -> None:
+    def __init__(self, opts: Options, source: str, stats: Stats | None = None) -> None:
         self.opts = opts
         self.source = source
+        self.stats = stats  # its ``connects`` say whether the source was ever reached
         self.failures = 0
         self.cause: str | None = None  # the last failure's cause
         self._told: str | None = None  # the cause last logged at WARNING
@@ -158,6 +162,12 @@ class Backoff:
                 self._told = cause
                 log.warning("%s: %s", self.source, cause)
         retries = self.opts.retries
+        unreached = self.opts.retries_unreached
+        if unreached is not None and self.stats is not None and not self.stats.connects:
+            if self.failures > unreached:
+                raise SourceError(
+                    f"{self.source}: not reached in {self.failures} attempts: {self.cause}"
+                )
         if retries is not None and self.failures > retries:
             last = f": {self.cause}" if self.cause else ""
             raise SourceError(

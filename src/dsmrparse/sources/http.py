@@ -170,7 +170,10 @@ class HttpPoller:
             return self.pipe.skip("connection", str(exc)), False, str(exc)
         except BadAnswer as exc:
             return self.pipe.skip("http", str(exc)), False, str(exc)
-        self.pipe.stats.bytes += len(answer.body)
+        stats = self.pipe.stats
+        stats.bytes += len(answer.body)
+        if not stats.connects:  # a full URL: the first answer says the bridge is there
+            stats.connects = 1
         if answer.status != 200:
             snippet = answer.body[:80].decode("latin-1", "replace").strip()
             cause = f"HTTP {answer.status} from {endpoint.url}: {snippet!r}{_hint(answer.status)}"
