@@ -447,7 +447,7 @@ class _TcpSink:
         where = self.server.getsockname()
         print(
             # in the spelling `dsmrparse read` and dsmrparse.open() take
-            f"dsmrparse simulate: serving on socket://{where[0]}:{where[1]}",
+            f"dsmrparse simulate: serving on socket://{_host(where[0])}:{where[1]}",
             file=announce,
             flush=True,
         )
@@ -485,9 +485,13 @@ class _TcpSink:
         self.server.close()
 
 
+def _host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
+
+
 def open_sink(target: str, announce: IO[str] = sys.stderr) -> Any:
-    """``-`` (stdout), ``socket://HOST:PORT`` or ``tcp://HOST:PORT`` (a server; port 0 picks one and says which on
-    ``announce``), or a path: a file, a FIFO or a pseudo-terminal."""
+    """``-`` (stdout), ``socket://HOST:PORT`` or ``tcp://HOST:PORT`` (a server; port 0 picks one
+    and says which on ``announce``), or a path: a file, a FIFO or a pseudo-terminal."""
     if target == "-":
         return sys.stdout.buffer
     if target.startswith(("tcp://", "socket://")):

@@ -163,11 +163,9 @@ class Backoff:
                 log.warning("%s: %s", self.source, cause)
         retries = self.opts.retries
         unreached = self.opts.retries_unreached
-        if unreached is not None and self.stats is not None and not self.stats.connects:
-            if self.failures > unreached:
-                raise SourceError(
-                    f"{self.source}: not reached in {self.failures} attempts: {self.cause}"
-                )
+        never_reached = self.stats is not None and not self.stats.connects
+        if unreached is not None and never_reached and self.failures > unreached:
+            raise SourceError(f"{self.source}: not reached in {self.failures} attempts: {self.cause}")
         if retries is not None and self.failures > retries:
             last = f": {self.cause}" if self.cause else ""
             raise SourceError(
