@@ -165,7 +165,9 @@ class Backoff:
         unreached = self.opts.retries_unreached
         never_reached = self.stats is not None and not self.stats.connects
         if unreached is not None and never_reached and self.failures > unreached:
-            raise SourceError(f"{self.source}: not reached in {self.failures} attempts: {self.cause}")
+            raise SourceError(
+                f"{self.source}: not reached in {self.failures} attempts: {self.cause}"
+            )
         if retries is not None and self.failures > retries:
             last = f": {self.cause}" if self.cause else ""
             raise SourceError(
