@@ -109,6 +109,19 @@ def register(subparsers: Any) -> None:
         default=None,
         help="bare http://host: ask for the raw telegram (default) or the JSON data",
     )
+    p.add_argument(
+        "--token",
+        default=None,
+        metavar="TOKEN",
+        help="HomeWizard API v2: the bearer token (made by pressing the meter's button)",
+    )
+    tls = p.add_mutually_exclusive_group()
+    tls.add_argument("--ca", default=None, metavar="FILE", help="https: trust this CA file")
+    tls.add_argument(
+        "--insecure",
+        action="store_true",
+        help="https: do not check the certificate (a LAN device's own, self-signed one)",
+    )
     p.add_argument("--follow", action="store_true", help="files: keep reading as the file grows")
     p.add_argument(
         "--retries",
@@ -151,6 +164,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         "http",
         "retries",
         "reconnect_delay",
+        "token",
     ):
         value = getattr(args, name, None)
         if value is not None:
@@ -164,6 +178,8 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         opts["mbus_channels"] = {"gas": args.gas_channel}
     if args.seven_bit != "auto":
         opts["seven_bit"] = args.seven_bit == "on"
+    if args.ca is not None or args.insecure:
+        opts["verify"] = args.ca if args.ca is not None else False
     if args.follow:
         opts["follow"] = True
     if args.accept_bad_crc:
