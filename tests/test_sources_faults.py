@@ -458,6 +458,15 @@ def homewizard_v2_no_token(mode: str, tmp: Path) -> None:
         fails(src, mode, "401 Unauthorized .*token=")
 
 
+def homewizard_v2_wrong_token(mode: str, tmp: Path) -> None:
+    """A full URL and a wrong token: 401 ends the source at once, with the hint."""
+    server, cert = homewizard_v2_device(tmp)
+    with server:
+        src = dsmrparse.open(url(server, "/api/telegram", "https"), token="wrong", verify=False)
+        fails(src, mode, "HTTP 401 .*pass token=")
+        assert server.connections == 1
+
+
 def https_untrusted(mode: str, tmp: Path) -> None:
     """A self-signed device certificate and verify left on: the cause is named, not hidden."""
     server, _ = homewizard_v2_device(tmp)
@@ -519,7 +528,7 @@ SCENARIOS: list[Callable[..., None]] = [
     ws_bad_numbers,
 ]
 NUMBERS = ["NaN", "Infinity", "-Infinity", "1e1000000", "1e100000000"]
-TLS_SCENARIOS = [homewizard_v2, homewizard_v2_no_token, https_untrusted]
+TLS_SCENARIOS = [homewizard_v2, homewizard_v2_no_token, homewizard_v2_wrong_token, https_untrusted]
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])

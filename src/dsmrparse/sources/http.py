@@ -177,6 +177,8 @@ class HttpPoller:
         if answer.status != 200:
             snippet = answer.body[:80].decode("latin-1", "replace").strip()
             cause = f"HTTP {answer.status} from {endpoint.url}: {snippet!r}{_hint(answer.status)}"
+            if answer.status == 401:  # a missing or wrong token does not mend itself
+                raise SourceError(cause)
             return self.pipe.skip("http", cause, data=answer.body[:4096]), False, cause
         return self._interpret(endpoint, answer.body), True, None
 
