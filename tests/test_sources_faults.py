@@ -380,7 +380,9 @@ def close_during_poll(mode: str) -> None:
 # ---- HTTPS: HomeWizard API v2 -------------------------------------------------------------------
 
 
-def _certificate(tmp: Path) -> tuple[Path, Path]:
+def _certificate(tmp: Path, san: bool = True) -> tuple[Path, Path]:
+    """A self-signed device certificate named as HomeWizard names theirs; with ``san`` it also
+    holds the address 127.0.0.1."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -389,7 +391,7 @@ def _certificate(tmp: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "appliance/p1dongle/test")])
     now = dt.datetime.now(dt.timezone.utc)
-    cert = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
@@ -397,13 +399,14 @@ def _certificate(tmp: Path) -> tuple[Path, Path]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(hours=1))
         .not_valid_after(now + dt.timedelta(hours=1))
-        .add_extension(
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+    )
+    if san:
+        builder = builder.add_extension(
             x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False,
         )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
+    cert = builder.sign(key, hashes.SHA256())
     cert_path, key_path = tmp / "device.pem", tmp / "device.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
@@ -416,11 +419,13 @@ def _certificate(tmp: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-def homewizard_v2_device(tmp: Path) -> tuple[TcpServer, Path]:
+def homewizard_v2_device(tmp: Path, san: bool = True) -> tuple[TcpServer, Path]:
     pytest.importorskip("cryptography")
-    cert, key = _certificate(tmp)
+    cert, key = _certificate(tmp, san)
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(cert, key)
+
+    sent = [0]
 
     def route(path: str, headers: dict[str, str], conn: socket.socket) -> bytes:
         if headers.get("authorization") != "Bearer 0123456789ABCDEF":
@@ -429,6 +434,9 @@ def homewizard_v2_device(tmp: Path) -> tuple[TcpServer, Path]:
             info = {"product_type": "HWE-P1", "serial": "5c2fafabcdef", "api_version": "2.0.0"}
             return answer(200, json.dumps(info).encode())
         if path == "/api/telegram":
+            sent[0] += 1
+            if sent[0] == 1:  # what the device answers before the meter sent anything
+                return answer(503, b"telegram:no-telegram-received")
             return answer(200, GOOD, "Content-Type: text/plain")
         if path == "/api/measurement":
             doc = {"energy_import_t1_kwh": 10830.511, "power_w": -543, "tariff": 2}
@@ -442,13 +450,38 @@ def homewizard_v2(mode: str, tmp: Path) -> None:
     server, cert = homewizard_v2_device(tmp)
     with server:
         token = "0123456789ABCDEF"
-        src = dsmrparse.open(url(server, scheme="https"), token=token, verify=str(cert), **QUICK)
-        got = collect(src, mode, 1)
+        src = dsmrparse.open(
+            url(server, scheme="https"), token=token, verify=str(cert), yield_errors=True, **QUICK
+        )
+        got = collect(src, mode, 1, TELEGRAM)
         assert src.endpoint == url(server, "/api/telegram", "https")
-        assert body(got[0].raw) == body(GOOD)
+        assert [i.kind for i in got[:-1]] == ["empty"]  # 503 no-telegram-received: no error
+        assert body(got[-1].raw) == body(GOOD)
         src = dsmrparse.open(url(server, "/api/measurement", "https"), token=token, verify=False)
         reading = collect(src, mode, 1)[0]
         assert str(reading["power_exported"]) == "0.543" and reading["tariff_indicator"] == 2
+
+
+def homewizard_v2_by_its_name(mode: str, tmp: Path) -> None:
+    """The real device's certificate names the device, not its address: ``server_name``."""
+    server, cert = homewizard_v2_device(tmp, san=False)
+    with server:
+        src = dsmrparse.open(
+            url(server, "/api/telegram", "https"),
+            token="0123456789ABCDEF",
+            verify=str(cert),
+            server_name="appliance/p1dongle/test",
+            **QUICK,
+        )
+        assert body(collect(src, mode, 1)[0].raw) == body(GOOD)
+        wrong = dsmrparse.open(
+            url(server, "/api/telegram", "https"),
+            token="0123456789ABCDEF",
+            verify=str(cert),
+            server_name="appliance/p1dongle/other",
+            retries=0,
+        )
+        fails(wrong, mode, "CERTIFICATE_VERIFY_FAILED")
 
 
 def homewizard_v2_no_token(mode: str, tmp: Path) -> None:
@@ -528,7 +561,13 @@ SCENARIOS: list[Callable[..., None]] = [
     ws_bad_numbers,
 ]
 NUMBERS = ["NaN", "Infinity", "-Infinity", "1e1000000", "1e100000000"]
-TLS_SCENARIOS = [homewizard_v2, homewizard_v2_no_token, homewizard_v2_wrong_token, https_untrusted]
+TLS_SCENARIOS = [
+    homewizard_v2,
+    homewizard_v2_by_its_name,
+    homewizard_v2_no_token,
+    homewizard_v2_wrong_token,
+    https_untrusted,
+]
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])

@@ -101,6 +101,7 @@ class Options:
     auth_key: bytes | str | None = None  # their authentication key, if the meter uses one
     token: str | None = None  # HomeWizard API v2: the bearer token (sent as Authorization)
     verify: bool | str = True  # https: check the certificate (True), a CA file path, or False
+    server_name: str | None = None  # https: the name the certificate carries, if not the host
     max_body: int = 256 * 1024  # HTTP: a larger answer is skipped, never read whole
     max_frame: int = 8192
     chunk_size: int = 4096

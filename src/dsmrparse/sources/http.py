@@ -136,6 +136,7 @@ class HttpPoller:
         if opts.token:  # HomeWizard API v2
             self.headers.update({"Authorization": f"Bearer {opts.token}", "X-Api-Version": "2"})
         self.tls = tls_context(opts.verify) if url.lower().startswith("https:") else None
+        self.server_name = opts.server_name
         self.strange = 0  # answers in a row that were neither a telegram nor a bridge's JSON
 
     def fetch(self, url: str) -> Answer:
@@ -147,6 +148,7 @@ class HttpPoller:
             headers=self.headers,
             cancel=self.cancel,
             tls=self.tls,
+            server_name=self.server_name,
         )
 
     def poll(self) -> tuple[list[Item], bool, str | None]:
@@ -179,6 +181,8 @@ class HttpPoller:
             cause = f"HTTP {answer.status} from {endpoint.url}: {snippet!r}{_hint(answer.status)}"
             if answer.status == 401:  # a missing or wrong token does not mend itself
                 raise SourceError(cause)
+            if answer.status == 503 and b"no-telegram" in answer.body:  # HomeWizard v2
+                return self.pipe.skip("empty", f"bridge has no telegram: {snippet!r}"), True, None
             return self.pipe.skip("http", cause, data=answer.body[:4096]), False, cause
         return self._interpret(endpoint, answer.body), True, None
 

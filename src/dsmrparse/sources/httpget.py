@@ -55,7 +55,10 @@ def tls_context(verify: bool | str) -> ssl.SSLContext:
         return ctx
     if verify is True:
         return ssl.create_default_context()
-    return ssl.create_default_context(cafile=verify)
+    ctx = ssl.create_default_context(cafile=verify)
+    # a HomeWizard device certificate names the device (appliance/p1dongle/<serial>) in its CN
+    ctx.hostname_checks_common_name = True
+    return ctx
 
 
 class _Clock:
@@ -83,13 +86,15 @@ def get(
     headers: Mapping[str, str] | None = None,
     cancel: threading.Event | None = None,
     tls: ssl.SSLContext | None = None,
+    server_name: str | None = None,
 ) -> Answer:
     """GET ``url``, following up to five redirects. Network failures raise :class:`LinkLost`,
-    unusable answers :class:`BadAnswer`; any HTTP status is an :class:`Answer`."""
+    unusable answers :class:`BadAnswer`; any HTTP status is an :class:`Answer`. ``server_name``
+    is the name the TLS certificate must carry, when it is not the URL's host."""
     clock = _Clock(url, timeout, cancel)  # one deadline for the request and its redirects
     seen = [url]
     while True:
-        answer = _once(url, clock, max_body, headers or {}, tls)
+        answer = _once(url, clock, max_body, headers or {}, tls, server_name)
         location = answer.headers.get("Location")
         if answer.status not in (301, 302, 303, 307, 308) or not location:
             return answer
@@ -105,6 +110,7 @@ def _once(
     max_body: int,
     headers: Mapping[str, str],
     tls: ssl.SSLContext | None,
+    server_name: str | None,
 ) -> Answer:
     parts = urlsplit(url)
     secure = parts.scheme.lower() == "https"
@@ -116,7 +122,7 @@ def _once(
     sock = _connect(host, port, clock)
     try:
         if secure:
-            sock = _handshake(sock, host, tls or tls_context(True), clock)
+            sock = _handshake(sock, server_name or host, tls or tls_context(True), clock)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         lines = [f"GET {target} HTTP/1.1", f"Host: {parts.netloc.rpartition('@')[2]}"]
         lines += [f"{k}: {v}" for k, v in headers.items()]
