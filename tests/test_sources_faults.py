@@ -508,6 +508,72 @@ def https_untrusted(mode: str, tmp: Path) -> None:
         fails(src, mode, "CERTIFICATE_VERIFY_FAILED")
 
 
+def push_device(tmp: Path, stop: threading.Event) -> tuple[TcpServer, Path]:
+    """HomeWizard's ``wss://.../api/ws``: authorize, subscribe, then a measurement every 0.05 s
+    (one with NaN among them, which is skipped)."""
+    pytest.importorskip("websocket")
+    from test_hardware_ws import frame, handshake, receive
+
+    cert, key = _certificate(tmp)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+
+    def send(conn: socket.socket, message: dict[str, Any]) -> None:
+        conn.sendall(frame(json.dumps(message)))
+
+    def handler(conn: socket.socket, n: int) -> None:
+        conn = tls.wrap_socket(conn, server_side=True)
+        handshake(conn)
+        send(conn, {"type": "authorization_requested", "data": {"api_version": "2.0.0"}})
+        _, auth = receive(conn)
+        if json.loads(auth) != {"type": "authorization", "data": "0123456789ABCDEF"}:
+            send(conn, {"type": "error", "data": {"message": "user:unauthorized"}})
+            return
+        send(conn, {"type": "authorized"})
+        _, subscribe = receive(conn)
+        assert json.loads(subscribe) == {"type": "subscribe", "data": "measurement"}
+        i = 0
+        while not stop.wait(0.05):
+            i += 1
+            data: dict[str, Any] = {"energy_import_t1_kwh": 10830.511, "power_w": 100 + i}
+            if i == 1:
+                conn.sendall(frame('{"type": "measurement", "data": {"power_w": NaN}}'))
+                continue
+            send(conn, {"type": "measurement", "data": data})
+
+    return TcpServer(handler), cert
+
+
+def homewizard_v2_push(mode: str, tmp: Path) -> None:
+    stop = threading.Event()
+    server, cert = push_device(tmp, stop)
+    with server:
+        src = dsmrparse.open(
+            f"wss://127.0.0.1:{server.port}/api/ws",
+            token="0123456789ABCDEF",
+            verify=str(cert),
+            yield_errors=True,
+            **QUICK,
+        )
+        got = collect(src, mode, 2, READING)
+        stop.set()
+    assert [i.kind for i in got if isinstance(i, Skipped)] == ["junk"]
+    readings = [i for i in got if isinstance(i, BridgeReading)]
+    assert [str(r["power_imported"]) for r in readings] == ["0.102", "0.103"]
+    assert (
+        readings[0]["electricity_imported_tariff_1"] == readings[1]["electricity_imported_tariff_1"]
+    )
+
+
+def homewizard_v2_push_wrong_token(mode: str, tmp: Path) -> None:
+    stop = threading.Event()
+    server, _ = push_device(tmp, stop)
+    with server:
+        src = dsmrparse.open(f"wss://127.0.0.1:{server.port}", token="wrong", verify=False)
+        fails(src, mode, "refused the token: .*user:unauthorized")
+        stop.set()
+
+
 # ---- websocket (DSMRloggerWS) ----------------------------------------------------------------
 
 
@@ -567,6 +633,8 @@ TLS_SCENARIOS = [
     homewizard_v2_no_token,
     homewizard_v2_wrong_token,
     https_untrusted,
+    homewizard_v2_push,
+    homewizard_v2_push_wrong_token,
 ]
 
 

@@ -27,6 +27,7 @@ from .sources.address import AddressError, parse_address
 from .sources.common import Backoff, Options, Pipeline, Skipped, Stats, make_options
 from .sources.drivers import run_async, run_sync
 from .sources.fields import BridgeReading
+from .sources.homewizard_ws import HomeWizardPush, is_push
 from .sources.http import HttpPoller
 from .sources.links import (
     AsyncLink,
@@ -105,7 +106,10 @@ class Source(Generic[T_co]):
         self._plan = SerialPlan(settings, opts.auto_window)
         self._closed = threading.Event()
         self._http = HttpPoller(spec, self._pipe, self._closed) if kind == "http" else None
-        self._ws = WsBridge(spec, self._pipe, self._backoff) if kind == "ws" else None
+        self._ws: WsBridge | None = None
+        if kind == "ws":
+            bridge = HomeWizardPush if is_push(spec) else WsBridge
+            self._ws = bridge(spec, self._pipe, self._backoff)
         self._agen: Any = None
 
     # ---- public --------------------------------------------------------------------------

@@ -129,6 +129,8 @@ class _FrameTooLong(Exception):
 class WsBridge:
     """One DSMRloggerWS connection at a time, driven in short steps by a Source."""
 
+    polls = True  # the firmware answers when asked (tabActual); a pushing device does not
+
     def __init__(self, url: str, pipe: Pipeline, backoff: Backoff) -> None:
         self.lib = _websocket()  # fails at open(), before any iteration
         self.url = ws_url(url)
@@ -181,7 +183,7 @@ class WsBridge:
         opts = self.pipe.opts
         try:
             conn = self.lib.create_connection(
-                self.url, timeout=opts.timeout, skip_utf8_validation=True
+                self.url, timeout=opts.timeout, skip_utf8_validation=True, **self._options()
             )
         except Exception as exc:  # refused, unreachable, a non-websocket answer, a bad handshake
             cause = f"cannot open {self.pipe.source}: {exc or type(exc).__name__}"
@@ -196,18 +198,22 @@ class WsBridge:
         self.last_frame = self.next_poll = time.monotonic()
         return [], 0.0
 
+    def _options(self) -> dict[str, Any]:
+        """More keywords for ``create_connection`` (TLS settings in a subclass)."""
+        return {}
+
     def _read(self) -> tuple[list[Item], float]:
         opts = self.pipe.opts
         items: list[Item] = []
         now = time.monotonic()
-        if now >= self.next_poll:
+        if self.polls and now >= self.next_poll:
             items += self._complete()  # a build that never sends theTime: its answer ends here
             try:
                 self.conn.send(ASK_ACTUAL)
             except Exception as exc:
                 return self._lost(items, f"link lost: {exc}")
             self.next_poll = now + max(opts.interval, _MIN_INTERVAL)
-        tick = min(_TICK, max(self.next_poll - now, 0.01))
+        tick = min(_TICK, max(self.next_poll - now, 0.01)) if self.polls else _TICK
         if opts.watchdog is not None:
             tick = min(tick, max(opts.watchdog - (now - self.last_frame), 0.01))
         self.conn.settimeout(tick)
