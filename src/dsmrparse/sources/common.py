@@ -167,7 +167,7 @@ class Backoff:
         never_reached = self.stats is not None and not self.stats.connects
         if unreached is not None and never_reached and self.failures > unreached:
             raise SourceError(
-                f"{self.source}: not reached in {self.failures} attempts: {self.cause}"
+                f"{self.source}: giving up, not reached in {self.failures} attempts: {self.cause}"
             )
         if retries is not None and self.failures > retries:
             last = f": {self.cause}" if self.cause else ""
