@@ -32,6 +32,7 @@ DEVICE = "dsmr-logger-ws"
 ASK_ACTUAL = "tabActual"  # what the firmware's web page sends (every 10 s) for the actual values
 _TICK = 0.5  # the longest one read blocks, so that close() and the watchdog are seen soon
 _MIN_INTERVAL = 0.05  # a floor so that interval=0 cannot make the bridge answer in a busy loop
+_ANSWER_TIME = 1.0  # the frames of one answer come within this; a poll never cuts them
 
 # firmware key -> the DSMR-logger v4 name whose row in fields.py gives our name, kind, unit
 _AS_LOGGER = {
@@ -138,6 +139,7 @@ class WsBridge:
         self.backoff = backoff
         self.conn: Any = None
         self.pending: dict[str, str] = {}  # Actual pairs of the answer being received
+        self.pending_since = 0.0  # when its first frame came
         self.last_fields: dict[str, Any] | None = None
         self.last_frame = 0.0
         self.next_poll = 0.0
@@ -206,6 +208,9 @@ class WsBridge:
         opts = self.pipe.opts
         items: list[Item] = []
         now = time.monotonic()
+        if self.polls and self.pending and now >= self.next_poll:
+            # an answer is still coming in: give its frames time before the next question
+            self.next_poll = max(self.next_poll, self.pending_since + _ANSWER_TIME)
         if self.polls and now >= self.next_poll:
             items += self._complete()  # a build that never sends theTime: its answer ends here
             try:
@@ -252,6 +257,8 @@ class WsBridge:
         items: list[Item] = []
         if "TS" in pairs and "TS" in self.pending:  # a new answer began before the last ended
             items += self._complete()
+        if not self.pending:
+            self.pending_since = time.monotonic()
         self.pending.update(pairs)
         if "theTime" in pairs:  # the last key of every known build's answer
             items += self._complete()
