@@ -3,7 +3,7 @@
 A sync link has ``open()``, ``read(timeout) -> bytes`` (``b""`` when nothing came in time) and
 ``close()``; an async link has the same as coroutines. ``read`` raises :class:`LinkLost` when the
 connection ended and :class:`EndOfStream` when a file ended. pyserial is imported only here and
-only when a serial, ``socket://`` or ``rfc2217://`` link is opened.
+only when a serial or ``rfc2217://`` link is opened (``socket://`` uses the standard library).
 """
 
 from __future__ import annotations
@@ -170,14 +170,14 @@ def _pyserial() -> Any:
         import serial
     except ImportError:
         raise MissingDependency(
-            "serial, socket:// and rfc2217:// sources need pyserial: "
+            "serial and rfc2217:// sources need pyserial: "
             "pip install 'dsmrparse[serial]'"
         ) from None
     return serial
 
 
 class PySerialLink:
-    """A serial device, ``socket://`` or ``rfc2217://`` through pyserial's ``serial_for_url``."""
+    """A serial device or ``rfc2217://`` (and other pyserial URLs) through ``serial_for_url``."""
 
     READ_TIMEOUT = 0.25  # the longest one read blocks; the caller's tick is this coarse
 
