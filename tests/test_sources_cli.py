@@ -101,3 +101,19 @@ def test_simulate_prints_an_address_read_accepts() -> None:
     address = line.split("serving on ", 1)[1].strip()
     assert address.startswith("socket://127.0.0.1:")
     assert dsmrparse.open(address).kind == "socket"
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("/index.html", "answers an HTML page, not a telegram or a known bridge's JSON"),
+        ("", "answers HTTP but is no known bridge"),
+    ],
+)
+def test_a_web_page_is_no_bridge(path: str, message: str) -> None:
+    from test_sources_faults import HTML, answer, http_peer, in_turn, url
+
+    with http_peer(in_turn(answer(200, HTML))) as server:
+        done = read(url(server, path), "--interval", "0.1")
+    assert done.returncode == 3, done.stderr
+    assert message in done.stderr and "Traceback" not in done.stderr
