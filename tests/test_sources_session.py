@@ -110,3 +110,28 @@ def test_polls_keep_their_rhythm_from_the_start_of_each_poll() -> None:
     assert p.next(12.0) == Poll()  # 2 s after the start of the last one
     p.polled(False, "HTTP 500", 12.1)
     assert p.until == pytest.approx(13.1)  # a failure backs off from its end
+
+
+def test_import_dsmrparse_loads_no_source_module() -> None:
+    """``import dsmrparse`` stays light: the sources load with the first ``dsmrparse.open``."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parent.parent / "src"
+    code = (
+        "import sys, dsmrparse\n"
+        "bad = [m for m in sys.modules if m.startswith(('dsmrparse.sources', 'dsmrparse.hardware',"
+        " 'serial', 'websocket', 'ssl', 'asyncio'))]\n"
+        "print(bad)\n"
+        "dsmrparse.open('socket://127.0.0.1:9')\n"
+        "print('dsmrparse.sources.session' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(src), "PATH": ""},
+        timeout=60,
+    )
+    assert done.stdout.split("\n")[:2] == ["[]", "True"], done.stdout + done.stderr
