@@ -90,9 +90,7 @@ def expand(
     return fs, sorted(found)
 
 
-def plan(
-    fs: Any, paths: list[str], blocksize: int = BLOCKSIZE
-) -> list[list[Piece]]:
+def plan(fs: Any, paths: list[str], blocksize: int = BLOCKSIZE) -> list[list[Piece]]:
     """The pieces of each file, in order: one for a compressed or small file, about
     ``size / blocksize`` byte ranges for a plain one."""
     if blocksize < MIN_BLOCKSIZE:

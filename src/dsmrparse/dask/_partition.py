@@ -39,11 +39,11 @@ class Options(NamedTuple):
 
 
 class Piece(NamedTuple):
-    """A partition's input: a whole file (``plan`` None), or range ``index`` of ``plan``."""
+    """A partition's input: a whole file (``plan`` None), or range ``position`` of ``plan``."""
 
     path: str  # as fsspec knows it
     label: str  # the ``source_file`` value
-    index: int = 0
+    position: int = 0
     plan: _Plan | None = None
 
 
@@ -76,7 +76,7 @@ def following(piece: Piece, options: Options) -> int:
     assert piece.plan is not None
     recorder = _Recorder(options.profile, options.strict, piece.label, raw=True)
     with _open(piece, options) as handle:
-        return _scan_range(_reader(handle), piece.index, piece.plan, recorder)[1]
+        return _scan_range(_reader(handle), piece.position, piece.plan, recorder)[1]
 
 
 def skipped(followings: list[int]) -> frozenset[int]:
@@ -107,7 +107,7 @@ def records_of(piece: Piece, options: Options) -> list[Record]:
                 out += batch
             return out
         recorder = _Recorder(options.profile, options.strict, piece.label, raw=True)
-        return _scan_range(_reader(handle), piece.index, piece.plan, recorder)[0]
+        return _scan_range(_reader(handle), piece.position, piece.plan, recorder)[0]
 
 
 def _keep(records: list[Record]) -> list[Record]:
@@ -176,9 +176,7 @@ class Router:
                     meter = named if meter is None else pc.coalesce(meter, named)
             fallback = columns["source_file"]
             columns["meter"] = fallback if meter is None else pc.coalesce(meter, fallback)
-            arrays = [
-                columns[f.name] if f.name in columns else pa.nulls(n, f.type) for f in schema
-            ]
+            arrays = [columns[f.name] if f.name in columns else pa.nulls(n, f.type) for f in schema]
             parts.append(pa.Table.from_arrays(arrays, schema=schema))
         if not parts:
             return schema.empty_table()
@@ -215,7 +213,7 @@ def read_piece(piece: Piece, options: Options, skip: frozenset[int] = frozenset(
     a range that an earlier range's reader took."""
     union = union_schema(options.profile, options.numbers)
     router = Router(union, options, piece.label)
-    if not (piece.plan is not None and piece.index in skip):
+    if not (piece.plan is not None and piece.position in skip):
         for offset, item in records_of(piece, options):
             router.add(offset, item)
     return to_pandas(router.rows()), to_pandas(router.error_table())

@@ -169,13 +169,13 @@ def family_table(batch: Columns, union: Union) -> Any:
     arrays = [pc.strftime(table.column("timestamp"), "%Y-%m")]
     names = ["month"]
     for name in table.column_names:
-        target = targets[name].name
+        goes = targets[name].name
         try:
-            arrays.append(table.column(name).cast(arrow_type(kinds[target])))
+            arrays.append(table.column(name).cast(arrow_type(kinds[goes])))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise ValueError(
                 f"column {name} of a {batch.profile_name} telegram does not fit "
-                f"{arrow_type(kinds[target])}: {exc}"
+                f"{arrow_type(kinds[goes])}: {exc}"
             ) from None
-        names.append(target)
+        names.append(goes)
     return pa.table(arrays, names=names)
