@@ -52,6 +52,7 @@ __all__ = [
     "read_captures",
     "read_errors",
     "to_dataset",
+    "Written",
 ]
 
 BLOCKSIZE = 64 << 20  # bytes of a plain file per partition (see docs/scale.md for the choice)
@@ -67,6 +68,7 @@ class Captures(NamedTuple):
 
     rows: Any
     errors: Any
+    size: int = 0  # bytes of the files as stored (compressed ones compressed)
 
 
 def expand(
@@ -155,7 +157,7 @@ def captures(
     rows = dd.from_delayed([pick(p, 0) for p in parts], meta=rows_meta, verify_meta=False)
     errors = dd.from_delayed([pick(p, 1) for p in parts], meta=errors_meta, verify_meta=False)
     _ERRORS[rows._name] = errors
-    return Captures(rows, errors)
+    return Captures(rows, errors, sum(fs.size(p) or 0 for p in paths))
 
 
 def read_captures(urlpath: str | list[str], **kwargs: Any) -> Any:
@@ -181,6 +183,14 @@ def errors_path_for(path: str) -> str:
     return f"{root}.errors{ext}" if ext else f"{root}.errors"
 
 
+class Written(NamedTuple):
+    """What :func:`to_dataset` wrote: the two paths and the counts of the run."""
+
+    path: str
+    errors_path: str | None  # None when no errors dataset was written
+    counts: dict[str, int]  # rows, crc:<status>, problems, record:<kind> (errors by kind)
+
+
 def to_dataset(
     rows: Any,
     path: str,
@@ -190,12 +200,11 @@ def to_dataset(
     errors_path: str | None = None,
     storage_options: dict[str, Any] | None = None,
     **kwargs: Any,
-) -> tuple[str, str | None]:
+) -> Written:
     """Write the rows as a Parquet dataset at ``path`` and, in the same computation (each
     partition parsed once), the errors as a second dataset at ``errors_path`` (default
     ``<path>.errors.parquet``). ``errors`` defaults to :func:`errors_of` ``(rows)``; pass
-    ``errors=False`` to write the rows only. Returns the two paths (the second None when no
-    errors were written)."""
+    ``errors=False`` to write the rows only. Other keywords go to ``DataFrame.to_parquet``."""
     if errors is None:
         errors = errors_of(rows)
     tasks = [
@@ -206,15 +215,26 @@ def to_dataset(
             compute=False,
             storage_options=storage_options,
             **kwargs,
-        )
+        ),
+        rows.shape[0],
     ]
+    with_crc = "crc" in rows.columns and "problems" in rows.columns
+    if with_crc:
+        tasks += [rows["crc"].value_counts(), rows["problems"].sum()]
     written: str | None = None
     if errors is not None and errors is not False:
         written = errors_path or errors_path_for(path)
-        tasks.append(
+        tasks += [
             errors.to_parquet(
                 written, write_index=False, compute=False, storage_options=storage_options
-            )
-        )
-    dask.compute(*tasks)
-    return path, written
+            ),
+            errors["kind"].value_counts(),
+        ]
+    done = dask.compute(*tasks)
+    counts = {"rows": int(done[1])}
+    if with_crc:
+        counts.update({f"crc:{k}": int(n) for k, n in done[2].items()})
+        counts["problems"] = int(done[3])
+    if written is not None:
+        counts.update({f"record:{k}": int(n) for k, n in done[-1].items()})
+    return Written(path, written, counts)
