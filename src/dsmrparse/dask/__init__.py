@@ -15,9 +15,11 @@ separate errors table (:func:`errors_of`). Needs the ``dask`` extra:
 
 from __future__ import annotations
 
+import glob
 import posixpath
 from operator import getitem
 from typing import Any, NamedTuple
+from urllib.parse import quote
 
 try:
     import dask
@@ -75,21 +77,30 @@ def expand(
     urlpath: str | list[str], recursive: bool = False, storage_options: dict[str, Any] | None = None
 ) -> tuple[Any, list[str]]:
     """(fsspec filesystem, sorted file paths) for a path, a glob (``**`` included) or a list
-    of them; a directory gives the files under it with ``recursive``, else is an error."""
+    of them; a directory gives the files under it with ``recursive`` (else it is an error, or
+    skipped when a glob matched it). Dot files that a glob or folder brings in are skipped."""
     fs, _, paths = fsspec.core.get_fs_token_paths(
         urlpath, mode="rb", storage_options=storage_options or {}, expand=True
     )
+    named = [urlpath] if isinstance(urlpath, str) else list(urlpath)
+    globbed = any(glob.has_magic(u) for u in named)
     found: set[str] = set()
     for path in paths:
         if fs.isdir(path):
-            if not recursive:
+            if not recursive and not globbed:
                 raise ValueError(f"{path} is a directory: name its files or ask for recursive")
-            found.update(p for p in fs.find(path) if not posixpath.basename(p).startswith("."))
-        else:
+            if recursive:
+                found.update(p for p in fs.find(path) if not _hidden(p))
+        elif not (globbed and _hidden(path)):
             found.add(path)
     if not found:
         raise FileNotFoundError(f"no capture files match {urlpath!r}")
     return fs, sorted(found)
+
+
+def _hidden(path: str) -> bool:
+    # dot files (.DS_Store, editors' temporary files) are not captures; named ones are read
+    return posixpath.basename(path).startswith(".")
 
 
 def plan(fs: Any, paths: list[str], blocksize: int = BLOCKSIZE) -> list[list[Piece]]:
@@ -177,6 +188,19 @@ def errors_of(rows: Any) -> Any | None:
     return _ERRORS.get(rows._name)
 
 
+def _quote_columns(frame: Any, names: list[str]) -> Any:
+    frame = frame.copy()
+    for name in names:
+        column = frame[name]
+        if column.dtype.kind in "OUS" or "string" in str(column.dtype):
+            frame[name] = column.map(_quote, na_action="ignore").astype(column.dtype)
+    return frame
+
+
+def _quote(value: Any) -> str:
+    return quote(str(value), safe="")
+
+
 def errors_path_for(path: str) -> str:
     """Where the errors dataset goes beside ``p1.parquet``: ``p1.errors.parquet``."""
     root, ext = posixpath.splitext(path.rstrip("/"))
@@ -207,6 +231,10 @@ def to_dataset(
     ``errors=False`` to write the rows only. Other keywords go to ``DataFrame.to_parquet``."""
     if errors is None:
         errors = errors_of(rows)
+    if partition_on:
+        # a folder name cannot hold "/" (the file path that names a meter without an
+        # identifier): values are written URI-encoded, which Arrow's hive reading decodes
+        rows = rows.map_partitions(_quote_columns, list(partition_on), meta=rows._meta)
     tasks = [
         rows.to_parquet(
             path,
