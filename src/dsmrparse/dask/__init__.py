@@ -193,7 +193,10 @@ def _quote_columns(frame: Any, names: list[str]) -> Any:
     for name in names:
         column = frame[name]
         if column.dtype.kind in "OUS" or "string" in str(column.dtype):
-            frame[name] = column.map(_quote, na_action="ignore").astype(column.dtype)
+            # few values per partition (meters, months): quote those, not every row
+            changed = {v: q for v in column.dropna().unique() if (q := _quote(v)) != v}
+            if changed:
+                frame[name] = column.replace(changed)
     return frame
 
 

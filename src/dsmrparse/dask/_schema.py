@@ -153,20 +153,32 @@ def rescale(column: Column, shift: int) -> None:
         column.exact[i] = value.scaleb(shift)
 
 
+def _months(stamps: Any) -> Any:
+    """``YYYY-MM`` of each timestamp on the meter's own clock (the month a reading belongs to
+    is the local one, not UTC's). From year and month numbers: strftime per value costs ten
+    times the parse."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    local = pc.local_timestamp(stamps)
+    keys = pc.add(pc.multiply(pc.year(local), 100), pc.month(local))
+    known = pc.unique(keys).drop_null()
+    names = pa.array([f"{k // 100:04d}-{k % 100:02d}" for k in known.to_pylist()], pa.string())
+    return pc.take(names, pc.index_in(keys, known))
+
+
 def family_table(batch: Columns, union: Union) -> Any:
     """A family's batch as an Arrow table with the union's column names, units and types, and
     ``month`` (of the meter's own clock); without the other lead columns and without the
     union's columns it does not have."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     targets = union.targets[batch.profile_name]
     for name, target in targets.items():
         rescale(batch.columns[name], target.shift)
     table = batch.to_arrow()
     kinds = {n: k for n, k, _ in union.columns}
-    # the month a reading belongs to is the meter's local one, not UTC's
-    arrays = [pc.strftime(table.column("timestamp"), "%Y-%m")]
+    arrays = [_months(table.column("timestamp"))]
     names = ["month"]
     for name in table.column_names:
         goes = targets[name].name
