@@ -41,8 +41,11 @@ def make_archive(directory: Path, mb: float, gz: bool = False) -> list[Path]:
         with open(path, "wb") as out:
             written = 0
             while written < per_file:
-                out.write(block)
-                written += len(block)
+                piece = block
+                if per_file - written < len(block):  # the last piece ends after a telegram
+                    piece = block[: block.index(b"\r\n/", per_file - written) + 2]
+                out.write(piece)
+                written += len(piece)
         if gz and i % 2:
             packed = path.with_suffix(".txt.gz")
             with open(path, "rb") as src, gzip.open(packed, "wb", compresslevel=1) as dst:
