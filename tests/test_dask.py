@@ -331,3 +331,28 @@ def test_cli_recursive_without_dask_reads_every_file_in_order(
     lines = out.read_text().splitlines()
     want = sum(1 for p in files_of(archive / "b") for _ in iter_records(p))
     assert len(lines) == want
+
+
+def test_any_fsspec_filesystem_serves(archive: Path) -> None:
+    """fsspec's in-memory filesystem stands for s3:// and the like: the same rows, byte ranges
+    read through seek and read instead of a file descriptor."""
+    import dask
+    import fsspec
+
+    memory = fsspec.filesystem("memory")
+    for path in files_of(archive):
+        memory.pipe(f"/arch/{path.relative_to(archive).as_posix()}", path.read_bytes())
+    with dask.config.set(scheduler="sync"):  # (the memory lives in this process only)
+        found = dd_dsmr.captures("memory://arch", recursive=True, blocksize=BLOCK)
+        rows, errors = dask.compute(found.rows, found.errors)
+    assert found.rows.npartitions > 4
+    assert set(rows["source_file"]) == {
+        memory.unstrip_protocol(f"/arch/{p.relative_to(archive).as_posix()}")
+        for p in files_of(archive)
+    }
+    want_rows, want_errors = reference(files_of(archive), "decimal")
+    same(
+        rows.drop(columns=["source_file", "meter"]),
+        want_rows.drop(columns=["source_file", "meter"]),
+    )
+    assert list(errors["offset"]) == list(want_errors["offset"])
