@@ -356,3 +356,21 @@ def test_any_fsspec_filesystem_serves(archive: Path) -> None:
         want_rows.drop(columns=["source_file", "meter"]),
     )
     assert list(errors["offset"]) == list(want_errors["offset"])
+
+
+def test_an_unreadable_file_is_an_error_record_not_the_end_of_the_run(tmp_path: Path) -> None:
+    import dask
+
+    good = b"".join(telegrams("dsmr5", 30, 7, "2024-05-01T10:00:00+02:00"))
+    (tmp_path / "a.txt").write_bytes(good)
+    packed = gzip.compress(good * 60)  # 1.5 MB: more than one read of the stream
+    (tmp_path / "b.txt.gz").write_bytes(packed[: len(packed) * 3 // 4])  # cut short
+    with dask.config.set(scheduler="sync"):
+        found = dd_dsmr.captures(str(tmp_path / "*.txt*"))
+        rows, errors = dask.compute(found.rows, found.errors)
+    by_file = rows.groupby("source_file").size()
+    assert by_file[str(tmp_path / "a.txt")] == 30
+    assert 0 < by_file.get(str(tmp_path / "b.txt.gz"), 0) < 30 * 60  # what came before the cut
+    last = errors[errors["source_file"] == str(tmp_path / "b.txt.gz")].iloc[-1]
+    assert last["kind"] == "unreadable" and "cannot read on" in last["error"]
+    assert last["offset"] >= rows["offset"][rows["source_file"] == str(tmp_path / "b.txt.gz")].max()

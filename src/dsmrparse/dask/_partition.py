@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from typing import IO, Any, NamedTuple
 
 from .. import _impl
+from .._types import Frame
 from ..columnar import Columns
+from ..errors import SourceError
 from ..files import (
     DEFAULT_CHUNK_SIZE,
     Damaged,
@@ -75,8 +77,11 @@ def following(piece: Piece, options: Options) -> int:
     _use_twin(options)
     assert piece.plan is not None
     recorder = _Recorder(options.profile, options.strict, piece.label, raw=True)
-    with _open(piece, options) as handle:
-        return _scan_range(_reader(handle), piece.position, piece.plan, recorder)[1]
+    try:
+        with _open(piece, options) as handle:
+            return _scan_range(_reader(handle), piece.position, piece.plan, recorder)[1]
+    except OSError:
+        return piece.position + 1  # its own reader reports the file as unreadable
 
 
 def skipped(followings: list[int]) -> frozenset[int]:
@@ -91,11 +96,16 @@ def skipped(followings: list[int]) -> frozenset[int]:
 
 def records_of(piece: Piece, options: Options) -> list[Record]:
     """The records of a piece as the whole-file scan gives them: telegrams as unparsed frames,
-    the rest as Damaged."""
+    the rest as Damaged. A file that cannot be read on (truncated or corrupt compressed data,
+    gone since the plan was made) ends with an ``unreadable`` record where reading stopped:
+    one bad file among thousands must not stop the whole archive, nor vanish from it."""
     _use_twin(options)
-    with _open(piece, options) as handle:
-        if piece.plan is None:
-            out: list[Record] = []
+    out: list[Record] = []
+    try:
+        with _open(piece, options) as handle:
+            if piece.plan is not None:
+                recorder = _Recorder(options.profile, options.strict, piece.label, raw=True)
+                return _scan_range(_reader(handle), piece.position, piece.plan, recorder)[0]
             for batch in map_records(
                 handle,
                 _keep,
@@ -105,9 +115,16 @@ def records_of(piece: Piece, options: Options) -> list[Record]:
                 raw=True,
             ):
                 out += batch
-            return out
-        recorder = _Recorder(options.profile, options.strict, piece.label, raw=True)
-        return _scan_range(_reader(handle), piece.position, piece.plan, recorder)[0]
+    except (SourceError, OSError) as exc:
+        start = piece.position * piece.plan.step if piece.plan is not None else 0
+        end = out[-1][0] + _length(out[-1][1]) if out else start
+        why = str(exc) if isinstance(exc, SourceError) else f"cannot read: {exc}"
+        out.append((end, Damaged("unreadable", end, b"", why, piece.label)))
+    return out
+
+
+def _length(item: Any) -> int:
+    return len(item.data if isinstance(item, Frame) else item.raw)
 
 
 def _keep(records: list[Record]) -> list[Record]:
