@@ -146,10 +146,12 @@ def main(argv: list[str] | None = None) -> int:
         size = plain_size(paths)
         mb = size / 1e6
         rows: list[tuple[str, float, int]] = []
+        print(f"{mb:.0f} MB of captures ({'half gzip' if args.gz else 'plain'}), {FILES} files")
         for jobs in (1, 2):
             out = root / f"jobs{jobs}"
             out.mkdir()
             rows.append((f"jobs={jobs}", convert_local(paths, out, jobs), jobs))
+            print(rows[-1], flush=True)
         with (
             distributed.LocalCluster(
                 n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
@@ -158,10 +160,11 @@ def main(argv: list[str] | None = None) -> int:
         ):
             convert_dask(paths[:1], root / "warm.parquet", args.big << 20)  # workers import
             big, n_big = convert_dask(paths, root / "big.parquet", args.big << 20)
+            print(("big", big, n_big), flush=True)
             small, n_small = convert_dask(paths, root / "small.parquet", args.small << 20)
+            print(("small", small, n_small), flush=True)
         rows.append((f"dask 2 workers, {n_big} partitions of <= {args.big} MiB", big, 2))
         rows.append((f"dask 2 workers, {n_small} partitions of <= {args.small} MiB", small, 2))
-        print(f"{mb:.0f} MB of captures ({'half gzip' if args.gz else 'plain'}), {FILES} files")
         print(f"{'run':<46} {'s':>7} {'MB/s':>7} {'MB/s/core':>9}")
         for name, seconds, cores in rows:
             rate = mb / seconds

@@ -251,7 +251,7 @@ def to_dataset(
     ]
     with_crc = "crc" in rows.columns and "problems" in rows.columns
     if with_crc:
-        tasks += [rows["crc"].value_counts(), rows["problems"].sum()]
+        tasks += [rows["crc"].value_counts(split_out=1), rows["problems"].sum()]
     written: str | None = None
     if errors is not None and errors is not False:
         written = errors_path or errors_path_for(path)
@@ -259,7 +259,7 @@ def to_dataset(
             errors.to_parquet(
                 written, write_index=False, compute=False, storage_options=storage_options
             ),
-            errors["kind"].value_counts(),
+            errors["kind"].value_counts(split_out=1),
         ]
     done = dask.compute(*tasks)
     counts = {"rows": int(done[1])}
