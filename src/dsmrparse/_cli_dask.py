@@ -108,8 +108,9 @@ def run(args: argparse.Namespace, sources: list[str]) -> int:
             cluster.close()
     totals: Counter[str] = Counter(written.counts)
     totals["telegrams"] = totals.pop("rows", 0)
-    if totals.pop("problems", 0):
-        totals["problem:any"] = 1  # (the dataset's problems column has them per row)
+    problems = totals.pop("problems", 0)
+    if problems:  # by kind: the dataset's rows say, in their problems column by count
+        totals["problem:any"] = problems
     if not args.quiet:
         cli._summary(totals, found.size, time.perf_counter() - start)
         print(f"dsmrparse: wrote {written.path} and {written.errors_path}", file=sys.stderr)
