@@ -56,6 +56,17 @@ def make_archive(directory: Path, mb: float, gz: bool = False) -> list[Path]:
     return paths
 
 
+def make_tiny(directory: Path, count: int) -> list[Path]:
+    """``count`` files of 5 telegrams: partitions with next to nothing to parse."""
+    directory.mkdir()
+    sim = Simulator("dsmr5", seed=2, start=datetime.fromisoformat("2024-01-01T00:00:00+01:00"))
+    data = b"".join(t for _, t in zip(range(5), sim))
+    paths = [directory / f"m{i:04d}.txt" for i in range(count)]
+    for path in paths:
+        path.write_bytes(data)
+    return paths
+
+
 def plain_size(paths: list[Path]) -> int:
     size = 0
     for path in paths:
@@ -136,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gz", action="store_true", help="half the files gzip-compressed")
     parser.add_argument("--big", type=int, default=64, help="large partitions, MiB")
     parser.add_argument("--small", type=int, default=2, help="small partitions, MiB")
+    parser.add_argument("--tiny", type=int, default=100, help="files of 5 telegrams (overhead)")
     args = parser.parse_args(argv)
 
     import distributed
@@ -163,16 +175,29 @@ def main(argv: list[str] | None = None) -> int:
             print(("big", big, n_big), flush=True)
             small, n_small = convert_dask(paths, root / "small.parquet", args.small << 20)
             print(("small", small, n_small), flush=True)
+            # next to nothing to parse: the time is Dask's (and a Parquet file per partition)
+            tiny_paths = make_tiny(root / "tiny", args.tiny)
+            tiny, n_tiny = convert_dask(tiny_paths, root / "tiny.parquet", args.big << 20)
+            print(("tiny", tiny, n_tiny), flush=True)
         rows.append((f"dask 2 workers, {n_big} partitions of <= {args.big} MiB", big, 2))
         rows.append((f"dask 2 workers, {n_small} partitions of <= {args.small} MiB", small, 2))
+        rows.append((f"dask 2 workers, {n_tiny} files of 5 telegrams", tiny, 2))
         print(f"{'run':<46} {'s':>7} {'MB/s':>7} {'MB/s/core':>9}")
         for name, seconds, cores in rows:
             rate = mb / seconds
+            if "telegrams" in name:
+                print(f"{name:<46} {seconds:7.1f} {'':>7} {'':>9}")
+                continue
             print(f"{name:<46} {seconds:7.1f} {rate:7.1f} {rate / cores:9.1f}")
-        # the cost of one more partition: the same bytes in more, smaller pieces
+        # the cost of one more partition: the same bytes in more, smaller pieces; and a
+        # partition with next to nothing in it
         per_partition = (small - big) / max(n_small - n_big, 1) * 2  # worker-seconds
+        bare = tiny / n_tiny * 2
         per_core = mb / big / 2
-        print(f"Dask overhead per partition: {per_partition * 1000:.0f} ms of a worker")
+        print(
+            f"Dask overhead per partition: {per_partition * 1000:.0f} ms of a worker (same bytes, "
+            f"more partitions); {bare * 1000:.0f} ms (tiny files)"
+        )
         for workers in (10, 100, 1000):
             total_mb = YEAR_TB * 1e6
             partitions = total_mb / (args.big * 1.048576)
