@@ -62,6 +62,7 @@ MIN_BLOCKSIZE = 4096  # (ranges are still read in whole chunks of DEFAULT_CHUNK_
 
 # rows DataFrame name -> its errors DataFrame (the same partition tasks), for to_dataset
 _ERRORS: dict[str, Any] = {}
+_KEEP_ERRORS = 256
 
 
 class Captures(NamedTuple):
@@ -168,6 +169,8 @@ def captures(
     rows = dd.from_delayed([pick(p, 0) for p in parts], meta=rows_meta, verify_meta=False)
     errors = dd.from_delayed([pick(p, 1) for p in parts], meta=errors_meta, verify_meta=False)
     _ERRORS[rows._name] = errors
+    while len(_ERRORS) > _KEEP_ERRORS:  # (a long session makes many; keep the recent ones)
+        del _ERRORS[next(iter(_ERRORS))]
     return Captures(rows, errors, sum(fs.size(p) or 0 for p in paths))
 
 

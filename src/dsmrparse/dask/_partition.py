@@ -66,7 +66,8 @@ def _reader(handle: IO[bytes]) -> Any:
 
 
 def _use_twin(options: Options) -> None:
-    if _impl.name() != options.twin:
+    # the twins give the same rows: a worker without the compiled one uses the pure one
+    if _impl.name() != options.twin and options.twin in _impl.available():
         _impl.use(options.twin)
 
 
