@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         for workers in (10, 100, 1000):
             total_mb = YEAR_TB * 1e6
             partitions = total_mb / (args.big * 1.048576)
-            seconds = (total_mb / per_core + partitions * per_partition) / workers
+            seconds = (total_mb / per_core + partitions * bare) / workers
             print(
                 f"paper estimate, {YEAR_TB:.0f} TB on {workers} workers: {seconds / 3600:.1f} h "
                 f"({partitions:.0f} partitions of {args.big} MiB, {per_core:.1f} MB/s a worker)"
