@@ -374,3 +374,25 @@ def test_an_unreadable_file_is_an_error_record_not_the_end_of_the_run(tmp_path: 
     last = errors[errors["source_file"] == str(tmp_path / "b.txt.gz")].iloc[-1]
     assert last["kind"] == "unreadable" and "cannot read on" in last["error"]
     assert last["offset"] >= rows["offset"][rows["source_file"] == str(tmp_path / "b.txt.gz")].max()
+
+
+@pytest.mark.parametrize("name", ["b/meter2.txt.gz", "b/c/meter4.txt"])
+def test_values_are_those_of_the_columnar_form(
+    twin: str, client: Any, archive: Path, name: str
+) -> None:
+    """For a file of one family, every column of the profile table holds what
+    ``columnar.iter_columns`` gives (one process, the file's own schema)."""
+    from dsmrparse import columnar
+
+    path = archive / name
+    rows = dd_dsmr.read_captures(str(path), blocksize=BLOCK).compute()
+    family = rows["profile"].iloc[0]
+    batches = list(columnar.iter_columns(path, schema=family))
+    own = pa.concat_tables([b.to_arrow() for b in batches if len(b)])
+    assert own.num_rows == len(rows) > 0
+    targets = union_schema(None, "decimal").targets[family]
+    for column in own.column_names:
+        target = targets[column]
+        assert target.shift == 0  # (these families write the canonical units)
+        got = pa.array(rows[target.name]).to_pylist()
+        assert got == own.column(column).to_pylist(), column
