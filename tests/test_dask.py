@@ -320,6 +320,9 @@ def test_cli_refuses_what_a_dataset_cannot_be(
     assert cli.main([*args, "-o", str(tmp_path / "x.csv")]) == cli.EXIT_USAGE
     assert "parquet" in capsys.readouterr().err
     assert cli.main([*args, "-o", "-", "-f", "parquet"]) == cli.EXIT_USAGE
+    (tmp_path / "old.parquet").mkdir()  # a dataset written over another would mix them
+    assert cli.main([*args, "-o", str(tmp_path / "old.parquet")]) == cli.EXIT_USAGE
+    assert "exists" in capsys.readouterr().err
 
 
 def test_cli_recursive_without_dask_reads_every_file_in_order(

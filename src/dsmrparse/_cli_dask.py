@@ -65,6 +65,14 @@ def run(args: argparse.Namespace, sources: list[str]) -> int:
         from . import dask as dd_dsmr
     except ImportError as exc:
         raise cli._Missing(f"{exc}: pip install 'dsmrparse[dask]'") from None
+    import fsspec
+
+    for target in (args.output, args.errors or dd_dsmr.errors_path_for(args.output)):
+        fs, path = fsspec.core.url_to_fs(target)
+        if fs.exists(path):
+            # a dataset written over another mixes old and new partitions: refuse
+            print(f"dsmrparse parse: {target} exists; remove it or choose another", file=sys.stderr)
+            return cli.EXIT_USAGE
     start = time.perf_counter()
     try:
         found = dd_dsmr.captures(
