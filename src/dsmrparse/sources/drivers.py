@@ -24,7 +24,6 @@ __all__ = ["run_sync", "run_async"]
 
 Poller = Callable[[], "tuple[list[Item], bool, str | None]"]
 Session = Union[StreamSession, PollSession, MessageSession]
-Linked = Union[StreamSession, MessageSession]  # the sessions that hold a link
 
 
 class _SyncLink(Protocol):  # links.SyncLink (bytes) or wslink.WsLink (messages, and send)
