@@ -22,7 +22,7 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
-from . import __version__, _impl, profiles
+from . import __version__, _cli_dask, _impl, profiles
 from .errors import DsmrError, ProfileError, SourceError
 from .telegram import Telegram
 
@@ -110,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--errors", metavar="PATH", help="also write every damaged record as a JSON line to PATH"
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
+    _cli_dask.register(p)  # --recursive, --dask
     p.set_defaults(run=cmd_parse)
 
     d = sub.add_parser(
@@ -373,6 +374,10 @@ def cmd_parse(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.profile:
         profiles.get(args.profile)  # an unknown name is a usage error, before any output
+    if args.dask:
+        return _cli_dask.run(args, sources)
+    if args.recursive:
+        sources = _cli_dask.expand_dirs(sources)
     fmt = args.format or _format_of(args.output)
     if fmt == "parquet":
         if not args.output:
