@@ -1,0 +1,318 @@
+"""dsmr_parser's ``TelegramParser`` and line parsers, with dsmrparse doing the reading.
+
+dsmrparse frames and tokenizes the telegram once (CRC included); each line is then routed to
+the specification rows whose signature matches its OBIS code (decided once per code and
+cached), and the row's value parser builds dsmr_parser's object from the line's groups.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from binascii import Error as HexError
+from binascii import unhexlify
+from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ... import parse as _parse
+from ...errors import DecryptionError as _DsmrDecryptionError
+from ...errors import DsmrError
+from ...telegram import Telegram as _DsmrTelegram
+from ...values import TimeContext, time_context
+from .exceptions import DecryptionError, InvalidChecksumError, ParseError
+from .objects import CosemObject, MBusObject, MBusObjectPeak, ProfileGenericObject, Telegram
+from .value_types import timestamp, timestamp_in
+
+__all__ = [
+    "TelegramParser",
+    "DSMRObjectParser",
+    "CosemParser",
+    "MBusParser",
+    "MaxDemandParser",
+    "ProfileGenericParser",
+    "ValueParser",
+]
+
+logger = logging.getLogger(__name__)
+
+_AMSTERDAM = "Europe/Amsterdam"
+_GROUP = re.compile(r"\(([^()]*)\)")
+Spec = Mapping[str, Any]
+
+
+class ValueParser:
+    """One group: ``(002*A)`` -> ``{"value": 2, "unit": "A"}``; an empty group is None."""
+
+    __slots__ = ("coerce_type", "_kind")
+
+    def __init__(self, coerce_type: Any) -> None:
+        self.coerce_type = coerce_type
+        # the common types get a direct path; anything else is called as dsmr_parser does
+        self._kind = {Decimal: "decimal", str: "str", int: "int", timestamp: "time"}.get(
+            coerce_type, "call"
+        )
+
+    def convert(self, text: str | None, ctx: TimeContext) -> dict[str, Any]:
+        unit = None
+        if text and "*" in text:
+            text, _, unit = text.partition("*")
+        if text is None:
+            return {"value": None, "unit": unit}
+        kind = self._kind
+        value: Any
+        if kind == "str":
+            value = text
+        elif kind == "time":
+            value = timestamp_in(text, ctx)
+        elif kind == "decimal":
+            try:
+                value = Decimal(text)
+            except InvalidOperation:
+                raise ParseError(f"not a number: {text!r}") from None
+            if not value.is_finite():
+                raise ParseError(f"not a number: {text!r}")
+        else:
+            try:
+                value = self.coerce_type(text)
+            except (ValueError, TypeError, ArithmeticError) as exc:
+                raise ParseError(f"cannot read {text!r} as {self.coerce_type!r}: {exc}") from None
+        return {"value": value, "unit": unit}
+
+    def parse(self, value: str | None) -> dict[str, Any]:
+        """dsmr_parser's entry: one group's text, timestamps read as Amsterdam time."""
+        return self.convert(value, time_context(_AMSTERDAM))
+
+
+def _obis_id_code(obis: str) -> tuple[int, int]:
+    """``"0-2:24.2.1"`` -> ``(0, 2)``: medium and channel, as dsmr_parser reads them."""
+    try:
+        return int(obis[0]), int(obis[2])
+    except (ValueError, IndexError):
+        raise ParseError(f"invalid OBIS id code in {obis!r}") from None
+
+
+class DSMRObjectParser:
+    """Reads one line whose groups follow ``value_formats`` one to one."""
+
+    def __init__(self, *value_formats: ValueParser) -> None:
+        self.value_formats: Sequence[ValueParser] = value_formats
+
+    def _values(self, groups: Sequence[str], ctx: TimeContext) -> list[dict[str, Any]]:
+        formats = self.value_formats
+        if not groups or len(groups) != len(formats):
+            raise ParseError(
+                f"{len(groups)} value group(s) where {type(self).__name__} expects {len(formats)}"
+            )
+        return [f.convert(g if g != "" else None, ctx) for f, g in zip(formats, groups)]
+
+    def build(self, obis: str, groups: Sequence[str], ctx: TimeContext) -> Any:
+        """The object for a line already split by dsmrparse (``obis`` canonical, raw groups)."""
+        raise NotImplementedError
+
+    def parse(self, line: str) -> Any:
+        """dsmr_parser's entry: one line of text (``0-1:24.2.1(...)(...)``)."""
+        return self.build(line, _GROUP.findall(line), time_context(_AMSTERDAM))
+
+
+class CosemParser(DSMRObjectParser):
+    """``ID(value*unit)``: one value, maybe a unit."""
+
+    def build(self, obis: str, groups: Sequence[str], ctx: TimeContext) -> CosemObject:
+        return CosemObject(_obis_id_code(obis), self._values(groups, ctx))
+
+
+class MBusParser(DSMRObjectParser):
+    """``ID(time)(value*unit)``, or DSMR 2.2's seven-group gas record."""
+
+    def build(self, obis: str, groups: Sequence[str], ctx: TimeContext) -> MBusObject:
+        return MBusObject(_obis_id_code(obis), self._values(groups, ctx))
+
+
+class MaxDemandParser(DSMRObjectParser):
+    """The Belgian 13-month peak history: ``(count)(id)(id)`` then (month)(when)(peak) rows."""
+
+    def build(self, obis: str, groups: Sequence[str], ctx: TimeContext) -> list[MBusObjectPeak]:
+        code = _obis_id_code(obis)
+        try:
+            count = int(groups[0])
+        except (ValueError, IndexError):
+            raise ParseError(f"peak history without a row count in {obis}") from None
+        if len(groups) < 3 + 3 * count:
+            raise ParseError(f"peak history of {obis} announces {count} rows, has fewer")
+        when = ValueParser(timestamp)
+        peak = ValueParser(Decimal)
+        rows = []
+        for i in range(1, count + 1):
+            month, occurred, value = groups[3 * i : 3 * i + 3]
+            rows.append(
+                MBusObjectPeak(
+                    code,
+                    [when.convert(month, ctx), when.convert(occurred, ctx), peak.convert(value, ctx)],
+                )
+            )
+        return rows
+
+
+class ProfileGenericParser(DSMRObjectParser):
+    """The power-failure log: ``(n)(buffer id)`` then n (time)(value*unit) pairs."""
+
+    def __init__(
+        self,
+        buffer_types: Mapping[str, Sequence[ValueParser]],
+        head_parsers: Sequence[ValueParser],
+        parsers_for_unidentified: Sequence[ValueParser],
+    ) -> None:
+        super().__init__(*head_parsers)
+        self.buffer_types = buffer_types
+        self.parsers_for_unidentified = parsers_for_unidentified
+
+    def build(self, obis: str, groups: Sequence[str], ctx: TimeContext) -> ProfileGenericObject:
+        code = _obis_id_code(obis)
+        if len(groups) == 1 and groups[0] == "":  # "()" : an empty log
+            return ProfileGenericObject(code, [{"value": 0, "unit": None}, {"value": None, "unit": None}])
+        if len(groups) < 2 or not (groups[0].isascii() and groups[0].isdigit()):
+            raise ParseError(f"power failure log of {obis} does not start with its length")
+        count = int(groups[0])
+        if count > 10 or len(groups) != 2 * count + 2:
+            raise ParseError(f"power failure log of {obis} announces {count} entries, has other")
+        pair = self.buffer_types.get(groups[1], self.parsers_for_unidentified)
+        formats = list(self.value_formats) + list(pair) * count
+        return ProfileGenericObject(
+            code, [f.convert(g if g != "" else None, ctx) for f, g in zip(formats, groups)]
+        )
+
+
+class TelegramParser:
+    """Parse telegram text with a specification from :mod:`.telegram_specifications`."""
+
+    def __init__(self, telegram_specification: Spec, apply_checksum_validation: bool = True) -> None:
+        self.apply_checksum_validation = apply_checksum_validation
+        self.telegram_specification = telegram_specification
+        self._rows: list[Mapping[str, Any]] = list(telegram_specification["objects"])
+        self.telegram_specification_regexes = {
+            row["obis_reference"]: re.compile(row["obis_reference"], re.DOTALL | re.MULTILINE)
+            for row in self._rows
+        }
+        self._routes: dict[str, tuple[int, ...]] = {}  # OBIS code -> matching rows, in order
+        self._profile = telegram_specification.get("dsmrparse_profile")
+
+    # ---- the public entry ---------------------------------------------------------------
+    def parse(
+        self,
+        telegram_data: str | bytes,
+        encryption_key: str | None = "",
+        authentication_key: str | None = "",
+        throw_ex: bool = False,
+    ) -> Telegram:
+        """One telegram (``/`` to ``!CRC``; for encrypted specs the hex of the DLMS frame).
+
+        Raises :class:`InvalidChecksumError` for a bad CRC (where the spec checks it),
+        :class:`ParseError` for a telegram that cannot be read, :class:`DecryptionError` for
+        a frame the keys do not open. A line that cannot be read is logged and left out, or
+        raised as :class:`ParseError` with ``throw_ex=True``.
+        """
+        spec = self.telegram_specification
+        data: str | bytes = telegram_data
+        if spec.get("general_global_cipher"):
+            data = self._decrypt(telegram_data, encryption_key, authentication_key)
+        try:
+            parsed = _parse(data, self._profile)
+        except DsmrError as exc:
+            raise ParseError(f"not a telegram: {exc}") from exc
+        except TypeError as exc:
+            raise ParseError(str(exc)) from None
+        if self.apply_checksum_validation and spec.get("checksum_support"):
+            _check_crc(parsed)
+        return self.from_dsmrparse(parsed, throw_ex)
+
+    def from_dsmrparse(self, parsed: _DsmrTelegram, throw_ex: bool = False) -> Telegram:
+        """dsmr_parser's Telegram for a telegram dsmrparse has already read (the clients use it:
+        a telegram from ``dsmrparse.open`` is not parsed twice)."""
+        profile = parsed.profile_object
+        ctx = time_context(profile.timezone, profile.dst_flags)
+        rows = self._rows
+        routes = self._routes
+        found: dict[int, list[Any]] = {}
+        for entry in parsed.entries:
+            route = routes.get(entry.obis)
+            if route is None:
+                route = routes[entry.obis] = self._route(entry.obis)
+            for index in route:
+                found.setdefault(index, []).append(entry)
+        telegram = Telegram()
+        for index in sorted(found):
+            row = rows[index]
+            parser = row["value_parser"]
+            for entry in found[index]:
+                try:
+                    obj = parser.build(entry.obis, entry.raw, ctx)
+                except ParseError as exc:
+                    logger.error(
+                        "ignore line %d (%s): %s", entry.line, row.get("value_name"), exc.message
+                    )
+                    if throw_ex:
+                        raise ParseError(
+                            f"line {entry.line} ({entry.obis}): {exc.message}", line=entry.line
+                        ) from None
+                    continue
+                telegram.add(row["obis_reference"], obj, row["value_name"])
+        return telegram
+
+    def _route(self, obis: str) -> tuple[int, ...]:
+        # a stand-in line with the code: the signatures look at the code, then at any text up to
+        # the line end (two line ends for DSMR 2.2's gas record)
+        line = f"{obis}(0)\r\n(0)\r\n"
+        regexes = self.telegram_specification_regexes
+        return tuple(
+            i for i, row in enumerate(self._rows) if regexes[row["obis_reference"]].match(line)
+        )
+
+    def _decrypt(
+        self, telegram_data: str | bytes, key: str | None, auth_key: str | None
+    ) -> bytes:
+        from ...crypto import decrypt
+
+        try:
+            frame = unhexlify(telegram_data)
+            enc_key = unhexlify(key or "")
+            if auth_key is None:  # dsmr_parser's opt-in: no tag check, the CRC guards
+                return decrypt(frame, enc_key, None, verify=False)
+            auth = auth_key or self.telegram_specification.get("authentication_key", "")
+            return decrypt(frame, enc_key, unhexlify(auth) or None)
+        except (HexError, ValueError) as exc:
+            raise DecryptionError(f"not a hex frame or key: {exc}") from None
+        except _DsmrDecryptionError as exc:
+            raise DecryptionError(f"Failed to decrypt telegram: {exc.message}") from None
+
+    # ---- dsmr_parser's static helpers ---------------------------------------------------
+    @staticmethod
+    def validate_checksum(telegram: str | bytes) -> None:
+        """Raise :class:`InvalidChecksumError` unless the CRC after ``!`` matches, and
+        :class:`ParseError` when there is none (or no telegram)."""
+        try:
+            parsed = _parse(telegram)
+        except DsmrError as exc:
+            raise ParseError(f"not a telegram: {exc}") from exc
+        _check_crc(parsed)
+
+    @staticmethod
+    def crc16(telegram: str | bytes) -> int:
+        """CRC16/ARC of the text (from ``/`` through ``!``, as the meter computes it)."""
+        from ... import _impl
+
+        data = telegram.encode("latin-1") if isinstance(telegram, str) else bytes(telegram)
+        return int(_impl.current.crc16(data))
+
+
+def _check_crc(parsed: _DsmrTelegram) -> None:
+    if parsed.crc == "absent":
+        raise ParseError(
+            "Failed to perform CRC validation because the telegram is incomplete: "
+            "no checksum after '!'"
+        )
+    if parsed.crc == "bad":
+        raise InvalidChecksumError(
+            f"Invalid telegram. The CRC checksum '{parsed.crc_computed}' does not match the "
+            f"expected '{parsed.crc_given}'"
+        )
