@@ -222,7 +222,11 @@ class TelegramParser:
             raise ParseError(f"not a telegram: {exc}") from exc
         except TypeError as exc:
             raise ParseError(str(exc)) from None
-        if self.apply_checksum_validation and spec.get("checksum_support"):
+        return self.from_checked(parsed, throw_ex)
+
+    def from_checked(self, parsed: _DsmrTelegram, throw_ex: bool = False) -> Telegram:
+        """:meth:`from_dsmrparse` after the CRC check the specification asks for."""
+        if self.apply_checksum_validation and self.telegram_specification.get("checksum_support"):
             _check_crc(parsed)
         return self.from_dsmrparse(parsed, throw_ex)
 
