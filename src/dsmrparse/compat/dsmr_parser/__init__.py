@@ -33,6 +33,7 @@ SUBMODULES = (
     "clients",
     "clients.filereader",
     "clients.protocol",
+    "clients.rfxtrx_protocol",
     "clients.serial_",
     "clients.settings",
     "clients.socket_",

@@ -102,7 +102,6 @@ class Telegram(dict):  # type: ignore[type-arg]
 class DSMRObject:
     """One telegram line: ``obis_id_code`` is (medium, channel), ``values`` its groups."""
 
-    __slots__ = ("obis_id_code", "values")
 
     def __init__(self, obis_id_code: tuple[int, int], values: Values) -> None:
         self.obis_id_code = obis_id_code
@@ -123,7 +122,6 @@ class DSMRObject:
 class CosemObject(DSMRObject):
     """A line with one value (and maybe a unit)."""
 
-    __slots__ = ()
 
     @property
     def value(self) -> Any:
@@ -143,7 +141,6 @@ class CosemObject(DSMRObject):
 class MBusObject(DSMRObject):
     """A timestamped reading: ``(time)(value*unit)``, or DSMR 2.2's seven-group gas record."""
 
-    __slots__ = ()
 
     @property
     def datetime(self) -> Any:
@@ -174,7 +171,6 @@ class MBusObject(DSMRObject):
 class MBusObjectPeak(DSMRObject):
     """One row of the Belgian peak history: month, when the peak occurred, the peak."""
 
-    __slots__ = ()
 
     @property
     def datetime(self) -> Any:
@@ -212,7 +208,6 @@ class MBusObjectPeak(DSMRObject):
 class ProfileGenericObject(DSMRObject):
     """A buffer of (time, value) pairs: the power-failure log ``99.97.0``."""
 
-    __slots__ = ("_buffer",)
 
     def __init__(self, obis_id_code: tuple[int, int], values: Values) -> None:
         super().__init__(obis_id_code, values)

@@ -280,10 +280,18 @@ class TelegramParser:
         try:
             frame = unhexlify(telegram_data)
             enc_key = unhexlify(key or "")
+            security = _security_byte(frame)
+            if security is not None and security != _ENCRYPTED_AUTHENTICATED:
+                raise UnsupportedSecurityError(
+                    f"security byte 0x{security:02X}: only 0x30 (encrypted and authenticated) "
+                    "frames are supported"
+                )
             if auth_key is None:  # dsmr_parser's opt-in: no tag check, the CRC guards
                 return decrypt(frame, enc_key, None, verify=False)
             auth = auth_key or self.telegram_specification.get("authentication_key", "")
             return decrypt(frame, enc_key, unhexlify(auth) or None)
+        except UnsupportedSecurityError:
+            raise
         except (HexError, ValueError) as exc:
             raise DecryptionError(f"not a hex frame or key: {exc}") from None
         except _DsmrDecryptionError as exc:
@@ -307,6 +315,27 @@ class TelegramParser:
 
         data = telegram.encode("latin-1") if isinstance(telegram, str) else bytes(telegram)
         return int(_impl.current.crc16(data))
+
+
+_ENCRYPTED_AUTHENTICATED = 0x30
+
+
+class UnsupportedSecurityError(DecryptionError, ValueError):
+    """A frame only authenticated, or only encrypted: dsmr_parser (dlms_cosem) raises a
+    ValueError for these, so this is both."""
+
+
+def _security_byte(frame: bytes) -> int | None:
+    """The security control byte of a general-global-cipher frame: after the tag, the system
+    title (length-prefixed) and the length field (short form, or 0x81/0x82 and 1-2 bytes)."""
+    if len(frame) < 2 or frame[0] != 0xDB:
+        return None
+    pos = 2 + frame[1]
+    if len(frame) <= pos:
+        return None
+    first = frame[pos]
+    pos += 1 if first < 0x80 else 1 + (first & 0x7F)
+    return frame[pos] if len(frame) > pos else None
 
 
 def _check_crc(parsed: _DsmrTelegram) -> None:
