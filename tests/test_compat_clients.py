@@ -1,0 +1,212 @@
+"""Home Assistant's way of using dsmr_parser, on the compat layer: ``create_dsmr_reader`` on a
+real pseudo-terminal and ``create_tcp_dsmr_reader`` on a loopback server, with the callback
+reading telegrams the way HA's dsmr integration does."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import fixture_bytes
+from dsmrparse.compat.dsmr_parser import telegram_specifications
+from dsmrparse.compat.dsmr_parser.clients import FileReader, create_dsmr_reader, create_tcp_dsmr_reader
+from dsmrparse.compat.dsmr_parser.objects import Telegram
+
+pytest.importorskip("serial", reason="pyserial (the 'compat' extra) is needed for serial sources")
+
+V5 = fixture_bytes("nl/dsmr50_iskra_mt382.txt")  # 1.7.0 0.244 kW; gas on channel 1
+TWO_MBUS = fixture_bytes("nl/dsmr50_iskra_am550_dead_mbus1.txt")  # gas on channel 2
+WAIT = 20.0  # generous: only a hang would take this long
+
+
+def ha_reading(telegram: Telegram) -> dict[str, Any]:
+    """What HA's dsmr sensors read: attributes by name, MBus devices by channel and type."""
+    out: dict[str, Any] = {
+        "power": getattr(telegram, "CURRENT_ELECTRICITY_USAGE").value,  # noqa: B009
+        "power_unit": telegram.CURRENT_ELECTRICITY_USAGE.unit,
+        "tariff": telegram.ELECTRICITY_ACTIVE_TARIFF.value,
+        "mbus": {},
+    }
+    for device in getattr(telegram, "MBUS_DEVICES", []):
+        device_type = getattr(device, "MBUS_DEVICE_TYPE", None)
+        if device_type is None:
+            continue
+        reading = getattr(device, "MBUS_METER_READING", None)
+        out["mbus"][device.channel_id] = (
+            int(device_type.value),
+            reading.value if reading else None,
+            reading.unit if reading else None,
+        )
+        assert telegram.get_mbus_device_by_channel(device.channel_id) is device
+    return out
+
+
+class Meter:
+    """Writes a telegram into a file descriptor every 50 ms until stopped."""
+
+    def __init__(self, write: Any, data: bytes) -> None:
+        self._write, self._data = write, data
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._write(self._data)
+            except OSError:
+                return
+            self._stop.wait(0.05)
+
+    def __enter__(self) -> Meter:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+
+@pytest.fixture
+def pty() -> Iterator[tuple[int, str]]:
+    master, slave = os.openpty()
+    path = os.ttyname(slave)
+    yield master, path
+    os.close(master)
+    os.close(slave)
+
+
+async def _first(reader: Any, received: list[Telegram]) -> tuple[Any, Any]:
+    got = asyncio.Event()
+
+    def callback(telegram: Telegram) -> None:
+        received.append(telegram)
+        got.set()
+
+    transport, protocol = await reader(callback)
+    try:
+        await asyncio.wait_for(got.wait(), WAIT)
+    finally:
+        transport.close()
+    await asyncio.wait_for(protocol.wait_closed(), WAIT)
+    return transport, protocol
+
+
+def test_create_dsmr_reader_on_a_pseudo_terminal(twin: str, pty: tuple[int, str]) -> None:
+    master, path = pty
+    received: list[Telegram] = []
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        with Meter(lambda data: os.write(master, data), V5):
+            await _first(lambda cb: create_dsmr_reader(path, "5", cb, loop=loop), received)
+
+    asyncio.run(main())
+    assert isinstance(received[0], Telegram)
+    assert ha_reading(received[0]) == {
+        "power": Decimal("0.244"),
+        "power_unit": "kW",
+        "tariff": "0002",
+        "mbus": {1: (3, Decimal("0.107"), "m3"), 2: (3, None, None)},
+    }
+
+
+async def _serve(data: bytes, close_after: bool = False) -> tuple[asyncio.AbstractServer, int]:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                writer.write(data)
+                await writer.drain()
+                if close_after:
+                    break
+                await asyncio.sleep(0.05)
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
+
+
+def test_create_tcp_dsmr_reader_on_a_loopback_server(twin: str) -> None:
+    received: list[Telegram] = []
+
+    async def main() -> None:
+        server, port = await _serve(TWO_MBUS)
+        async with server:
+            await _first(
+                lambda cb: create_tcp_dsmr_reader("127.0.0.1", port, "5", cb, keep_alive_interval=60),
+                received,
+            )
+
+    asyncio.run(main())
+    reading = ha_reading(received[0])
+    assert reading["power"] == received[0][
+        "^\\d-\\d:1\\.7\\.0.+?\\r\\n"
+    ].value  # the dict form that older code uses
+    assert reading["mbus"][2][0] == 3 and reading["mbus"][2][2] == "m3"
+    assert reading["mbus"][2][1] > 0  # the live gas meter is on channel 2
+
+
+def test_a_lost_connection_ends_wait_closed_so_the_caller_reconnects(twin: str) -> None:
+    async def main() -> list[Telegram]:
+        received: list[Telegram] = []
+        server, port = await _serve(V5, close_after=True)
+        async with server:
+            _, protocol = await create_tcp_dsmr_reader("127.0.0.1", port, "5", received.append)
+            await asyncio.wait_for(protocol.wait_closed(), WAIT)
+        return received
+
+    assert [t.CURRENT_ELECTRICITY_USAGE.value for t in asyncio.run(main())] == [Decimal("0.244")]
+
+
+def test_a_wrong_key_stops_the_reader_with_a_decryption_error(twin: str) -> None:
+    frame = fixture_bytes("at/sagemcom_t210dr_encrypted.bin")
+
+    async def main() -> Any:
+        server, port = await _serve(frame)
+        async with server:
+            transport, protocol = await create_tcp_dsmr_reader(
+                "127.0.0.1", port, "SAGEMCOM_T210_D_R", lambda t: None,
+                encryption_key="00" * 16, authentication_key="00112233445566778899AABBCCDDEEFF",
+            )
+            await asyncio.wait_for(protocol.wait_closed(), WAIT)
+            assert transport.is_closing()
+            return protocol.decryption_error
+
+    assert "decrypt" in str(asyncio.run(main())).lower()
+
+
+def test_the_right_key_gives_telegrams(twin: str) -> None:
+    frame = fixture_bytes("at/sagemcom_t210dr_encrypted.bin")
+    received: list[Telegram] = []
+
+    async def main() -> None:
+        server, port = await _serve(frame)
+        async with server:
+            await _first(
+                lambda cb: create_tcp_dsmr_reader(
+                    "127.0.0.1", port, "SAGEMCOM_T210_D_R", cb,
+                    encryption_key="AA" * 16,
+                    authentication_key="00112233445566778899AABBCCDDEEFF",
+                ),
+                received,
+            )
+
+    asyncio.run(main())
+    assert received[0].CURRENT_ELECTRICITY_USAGE.unit == "W"
+    assert received[0].CURRENT_ELECTRICITY_USAGE.value == Decimal("286")
+
+
+def test_file_reader_reads_a_capture(twin: str, tmp_path: Path) -> None:
+    path = tmp_path / "capture.txt"
+    path.write_bytes(V5 + b"junk\r\n" + TWO_MBUS)
+    got = list(FileReader(path, telegram_specifications.V5).read_as_object())
+    assert [t.CURRENT_ELECTRICITY_USAGE.value for t in got] == [Decimal("0.244"), Decimal("0.111")]
