@@ -195,7 +195,6 @@ class TelegramParser:
             for row in self._rows
         }
         self._routes: dict[str, tuple[int, ...]] = {}  # OBIS code -> matching rows, in order
-        self._profile = telegram_specification.get("dsmrparse_profile")
 
     # ---- the public entry ---------------------------------------------------------------
     def parse(
@@ -217,7 +216,7 @@ class TelegramParser:
         if spec.get("general_global_cipher"):
             data = self._decrypt(telegram_data, encryption_key, authentication_key)
         try:
-            parsed = _parse(data, self._profile)
+            parsed = _parse(data)  # the meter's family (and zone) is detected
         except DsmrError as exc:
             raise ParseError(f"not a telegram: {exc}") from exc
         except TypeError as exc:

@@ -1,0 +1,166 @@
+"""dsmrparse.compat.dsmr_parser: dsmr_parser's surface with dsmrparse's values, on both twins.
+
+dsmr_parser's own suite (tests/test_compat_peer_suite.py) checks the shapes; these tests check
+where ours gives the right value where dsmr_parser is known to be wrong, and what stays true
+whatever the input.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import dsmrparse
+from conftest import fixture_bytes
+from dsmrparse.compat import dsmr_parser
+from dsmrparse.compat.dsmr_parser import obis_references as obis
+from dsmrparse.compat.dsmr_parser import telegram_specifications as specs
+from dsmrparse.compat.dsmr_parser.exceptions import InvalidChecksumError, ParseError
+from dsmrparse.compat.dsmr_parser.objects import CosemObject, MBusObject, ProfileGenericObject
+from dsmrparse.compat.dsmr_parser.parsers import TelegramParser
+
+V5 = fixture_bytes("nl/dsmr50_iskra_mt382.txt").decode("latin-1")
+V4 = fixture_bytes("nl/dsmr42_kaifa.txt").decode("latin-1")
+
+
+def with_crc(text: str) -> str:
+    """``text`` up to and including ``!`` followed by its correct CRC."""
+    body = text[: text.index("!") + 1]
+    return f"{body}{TelegramParser.crc16(body):04X}\r\n"
+
+
+def test_import_dsmrparse_does_not_load_the_compat_layer() -> None:
+    code = "import sys, dsmrparse; print(any(m.startswith('dsmrparse.compat') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_the_same_shapes_as_dsmr_parser(twin: str) -> None:
+    t = TelegramParser(specs.V4).parse(V4)
+    assert isinstance(t[obis.CURRENT_ELECTRICITY_USAGE], CosemObject)
+    assert t.CURRENT_ELECTRICITY_USAGE.values == [{"value": Decimal("2.027"), "unit": "kW"}]
+    assert t.ELECTRICITY_ACTIVE_TARIFF.value == "0002"  # text, as dsmr_parser gives it
+    assert t.SHORT_POWER_FAILURE_COUNT.value == 15
+    log = t.POWER_EVENT_FAILURE_LOG
+    assert isinstance(log, ProfileGenericObject) and log.buffer_length == 3
+    assert [e.value for e in log.buffer] == [237126, 2147583646, 2317482647]
+    assert isinstance(t.HOURLY_GAS_METER_READING, MBusObject)
+    assert t.HOURLY_GAS_METER_READING.datetime == datetime(2016, 11, 29, 19, tzinfo=timezone.utc)
+    assert t.P1_MESSAGE_TIMESTAMP.value.tzinfo is timezone.utc
+    names = [name for name, _ in t]
+    assert names[:3] == ["P1_MESSAGE_HEADER", "P1_MESSAGE_TIMESTAMP", "EQUIPMENT_IDENTIFIER"]
+    data = json.loads(t.to_json())
+    assert data["CURRENT_ELECTRICITY_USAGE"] == {"value": 2.027, "unit": "kW"}
+    assert "CURRENT_ELECTRICITY_USAGE: \t 2.027\t[kW]\n" in str(t)
+
+
+def test_mbus_devices_by_channel(twin: str) -> None:
+    text = fixture_bytes("nl/dsmr50_iskra_am550_dead_mbus1.txt").decode("latin-1")
+    t = TelegramParser(specs.V5).parse(text)
+    assert [d.channel_id for d in t.MBUS_DEVICES] == [1, 2]
+    gas = t.get_mbus_device_by_channel(2)
+    assert gas is not None and gas.MBUS_DEVICE_TYPE.value == 3
+    assert gas.MBUS_METER_READING.value == Decimal("246.138")
+    dead = t.get_mbus_device_by_channel(1)
+    assert dead is not None and dead.MBUS_METER_READING.datetime is None  # 700101010000W
+    assert t.get_mbus_device_by_channel(3) is None
+    assert json.loads(gas.to_json())["CHANNEL_ID"] == 2
+
+
+def test_the_s_w_flag_decides_the_repeated_october_hour(twin: str) -> None:
+    """dsmr_parser ignores the flag and gives both the same instant."""
+    summer = with_crc(V5.replace("170102192002W", "221030023000S"))
+    winter = with_crc(V5.replace("170102192002W", "221030023000W"))
+    parser = TelegramParser(specs.V5)
+    first = parser.parse(summer).P1_MESSAGE_TIMESTAMP.value
+    second = parser.parse(winter).P1_MESSAGE_TIMESTAMP.value
+    assert first == datetime(2022, 10, 30, 0, 30, tzinfo=timezone.utc)
+    assert second == datetime(2022, 10, 30, 1, 30, tzinfo=timezone.utc)
+
+
+def test_timestamps_in_the_meters_own_zone(twin: str) -> None:
+    """A Lithuanian meter writes Vilnius time (UTC+2 in winter); dsmr_parser reads it as
+    Amsterdam time, an hour off."""
+    text = with_crc(V5.replace("/ISk5\\2MT382-1000", "/ESO5\\2MT382-1000"))
+    assert dsmrparse.parse(text).profile == "lithuania"
+    stamp = TelegramParser(specs.V5).parse(text).P1_MESSAGE_TIMESTAMP.value
+    assert stamp == datetime(2017, 1, 2, 17, 20, 2, tzinfo=timezone.utc)
+
+
+def test_non_ascii_bytes_are_read_not_raised(twin: str) -> None:
+    """dsmr_parser's protocol raises UnicodeDecodeError on such bytes; here the line is read."""
+    odd = with_crc(V5.replace("0-0:96.13.0()", "0-0:96.13.0(Caf\xe9 \xb0C)"))
+    t = TelegramParser(specs.V5).parse(odd.encode("latin-1"))
+    assert t.TEXT_MESSAGE.value == "Caf\xe9 \xb0C"
+    assert t.CURRENT_ELECTRICITY_USAGE.value == Decimal("0.244")
+
+
+def test_a_bad_line_is_left_out_and_logged_or_raised(
+    twin: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    bad = with_crc(V5.replace("1-0:1.7.0(00.244*kW)", "1-0:1.7.0(00.2x4*kW)"))
+    parser = TelegramParser(specs.V5)
+    with caplog.at_level(logging.ERROR):
+        t = parser.parse(bad)
+    assert obis.CURRENT_ELECTRICITY_USAGE not in t
+    assert "CURRENT_ELECTRICITY_USAGE" in caplog.text
+    with pytest.raises(ParseError, match="line 11"):
+        parser.parse(bad, throw_ex=True)
+
+
+def test_checksums(twin: str) -> None:
+    parser = TelegramParser(specs.V5)
+    broken = V5.replace("00.244", "00.245")
+    with pytest.raises(InvalidChecksumError, match="does not match"):
+        parser.parse(broken)
+    assert TelegramParser(specs.V5, apply_checksum_validation=False).parse(broken)
+    with pytest.raises(ParseError, match="incomplete"):
+        TelegramParser.validate_checksum(V5[: V5.index("!") + 1])
+    TelegramParser.validate_checksum(V5)
+    assert TelegramParser.crc16(V5[: V5.index("!") + 1]) == 0x6EEE
+    assert isinstance(InvalidChecksumError("x"), dsmrparse.DsmrError)
+
+
+def test_every_spec_reads_its_own_fixture_like_dsmrparse(twin: str) -> None:
+    """The Decimal values agree with dsmrparse's own reading of the same lines."""
+    cases = [
+        (specs.V2_2, "nl/dsmr22_iskra_mt382.txt"),
+        (specs.V3, "nl/dsmr30_iskra_mt382_text_message.txt"),
+        (specs.V4, "nl/dsmr42_kaifa.txt"),
+        (specs.V5, "nl/dsmr50_landis_e350.txt"),
+        (specs.BELGIUM_FLUVIUS, "be/fluvius_emucs171.txt"),
+        (specs.EON_HUNGARY, "hu/eon_sagemcom.txt"),
+        (specs.ISKRA_IE, "be/iskra_ie5.txt"),
+        (specs.Q3D, "de/easymeter_q3db1024.txt"),
+    ]
+    for spec, path in cases:
+        raw = fixture_bytes(path)
+        ours = dsmrparse.parse(raw)
+        t = TelegramParser(spec).parse(raw.decode("latin-1"))
+        assert len(t) > 0, path
+        for name, obj in t:
+            if isinstance(obj, CosemObject) and isinstance(obj.value, Decimal):
+                assert any(e.value == obj.value for e in ours.entries), (path, name)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=300) | st.text(max_size=300))
+def test_any_input_gives_a_telegram_or_a_parse_error(twin: str, data: bytes | str) -> None:
+    for spec in (specs.V5, specs.V2_2, specs.SAGEMCOM_T210_D_R):
+        try:
+            TelegramParser(spec).parse(data, encryption_key="AA" * 16)
+        except dsmrparse.DsmrError:
+            pass
+
+
+def test_package_is_importable_as_one_name() -> None:
+    assert dsmr_parser.obis_references.CURRENT_ELECTRICITY_USAGE == r"^\d-\d:1\.7\.0.+?\r\n"
+    assert dsmr_parser.telegram_specifications.ALL == (specs.V2_2, specs.V3, specs.V4, specs.V5)
