@@ -43,15 +43,17 @@ class Telegram(dict):  # type: ignore[type-arg]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._item_names: list[str] = []
+        self._named: set[str] = set()  # _item_names as a set: add() runs once per line
         self._mbus_devices: list[MbusDevice] = []
         super().__init__(*args, **kwargs)
 
     def add(self, obis_reference: str, dsmr_object: Any, obis_name: str) -> None:
-        setattr(self, obis_name, dsmr_object)
+        self.__dict__[obis_name] = dsmr_object
         # a list (the Belgian 13-month peaks) is never an MBus reading
         if isinstance(dsmr_object, DSMRObject) and dsmr_object.is_mbus_reading:
             self._add_mbus(dsmr_object, obis_name)
-        elif obis_name not in self._item_names:
+        elif obis_name not in self._named:
+            self._named.add(obis_name)
             self._item_names.append(obis_name)
         if obis_reference not in self:  # the first line of a signature wins in the dict form
             self[obis_reference] = dsmr_object
@@ -63,8 +65,9 @@ class Telegram(dict):  # type: ignore[type-arg]
             device = MbusDevice(channel_id=channel)
             self._mbus_devices.append(device)
         device.add(None, dsmr_object, obis_name)
-        if "MBUS_DEVICES" not in self._item_names:
+        if "MBUS_DEVICES" not in self._named:
             self.MBUS_DEVICES = self._mbus_devices
+            self._named.add("MBUS_DEVICES")
             self._item_names.append("MBUS_DEVICES")
 
     def get_mbus_device_by_channel(self, channel_id: int) -> MbusDevice | None:
@@ -102,6 +105,9 @@ class Telegram(dict):  # type: ignore[type-arg]
 class DSMRObject:
     """One telegram line: ``obis_id_code`` is (medium, channel), ``values`` its groups."""
 
+    # slots for speed (one object per line); __dict__ kept for code that sets its own attributes
+    __slots__ = ("obis_id_code", "values", "__dict__")
+
 
     def __init__(self, obis_id_code: tuple[int, int], values: Values) -> None:
         self.obis_id_code = obis_id_code
@@ -109,8 +115,8 @@ class DSMRObject:
 
     @property
     def is_mbus_reading(self) -> bool:
-        medium, channel = self.obis_id_code
-        return medium == 0 and channel != 0
+        code = self.obis_id_code
+        return code[0] == 0 and code[1] != 0
 
     def to_json(self) -> str:
         raise NotImplementedError
@@ -211,7 +217,7 @@ class ProfileGenericObject(DSMRObject):
 
     def __init__(self, obis_id_code: tuple[int, int], values: Values) -> None:
         super().__init__(obis_id_code, values)
-        self._buffer: list[MBusObject] | None = None
+        self._buffer: list[MBusObject] | None = None  # built on first use
 
     @property
     def value(self) -> Values:

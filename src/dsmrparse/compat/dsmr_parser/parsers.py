@@ -60,36 +60,42 @@ class ValueParser:
         if text is None:
             return {"value": None, "unit": unit}
         kind = self._kind
-        value: Any
         if kind == "str":
-            value = text
-        elif kind == "time":
-            value = timestamp_in(text, ctx)
-        elif kind == "decimal":
+            return {"value": text, "unit": unit}
+        if kind == "decimal":
             try:
                 value = Decimal(text)
             except InvalidOperation:
                 raise ParseError(f"not a number: {text!r}") from None
             if not value.is_finite():
                 raise ParseError(f"not a number: {text!r}")
-        else:
-            try:
-                value = self.coerce_type(text)
-            except (ValueError, TypeError, ArithmeticError) as exc:
-                raise ParseError(f"cannot read {text!r} as {self.coerce_type!r}: {exc}") from None
-        return {"value": value, "unit": unit}
+            return {"value": value, "unit": unit}
+        if kind == "time":
+            return {"value": timestamp_in(text, ctx), "unit": unit}
+        try:
+            return {"value": self.coerce_type(text), "unit": unit}
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            raise ParseError(f"cannot read {text!r} as {self.coerce_type!r}: {exc}") from None
 
     def parse(self, value: str | None) -> dict[str, Any]:
         """dsmr_parser's entry: one group's text, timestamps read as Amsterdam time."""
         return self.convert(value, time_context(_AMSTERDAM))
 
 
+_CODES: dict[str, tuple[int, int]] = {}
+
+
 def _obis_id_code(obis: str) -> tuple[int, int]:
     """``"0-2:24.2.1"`` -> ``(0, 2)``: medium and channel, as dsmr_parser reads them."""
-    try:
-        return int(obis[0]), int(obis[2])
-    except (ValueError, IndexError):
-        raise ParseError(f"invalid OBIS id code in {obis!r}") from None
+    code = _CODES.get(obis)
+    if code is None:
+        try:
+            code = int(obis[0]), int(obis[2])
+        except (ValueError, IndexError):
+            raise ParseError(f"invalid OBIS id code in {obis!r}") from None
+        if len(_CODES) < 4096:
+            _CODES[obis] = code
+    return code
 
 
 class DSMRObjectParser:
@@ -119,6 +125,10 @@ class CosemParser(DSMRObjectParser):
     """``ID(value*unit)``: one value, maybe a unit."""
 
     def build(self, obis: str, groups: Sequence[str], ctx: TimeContext) -> CosemObject:
+        formats = self.value_formats
+        if len(groups) == 1 and len(formats) == 1:  # nearly every line: skip the general path
+            text = groups[0]
+            return CosemObject(_obis_id_code(obis), [formats[0].convert(text or None, ctx)])
         return CosemObject(_obis_id_code(obis), self._values(groups, ctx))
 
 
@@ -194,7 +204,8 @@ class TelegramParser:
             row["obis_reference"]: re.compile(row["obis_reference"], re.DOTALL | re.MULTILINE)
             for row in self._rows
         }
-        self._routes: dict[str, tuple[int, ...]] = {}  # OBIS code -> matching rows, in order
+        # OBIS code -> the rows that read it (see _route), decided on first sight
+        self._routes: dict[str, tuple[tuple[int, str, str, Any, Any], ...]] = {}
 
     # ---- the public entry ---------------------------------------------------------------
     def parse(
@@ -234,41 +245,56 @@ class TelegramParser:
         a telegram from ``dsmrparse.open`` is not parsed twice)."""
         profile = parsed.profile_object
         ctx = time_context(profile.timezone, profile.dst_flags)
-        rows = self._rows
         routes = self._routes
-        found: dict[int, list[Any]] = {}
-        for entry in parsed.entries:
+        hits = []
+        for position, entry in enumerate(parsed.entries):
             route = routes.get(entry.obis)
             if route is None:
                 route = routes[entry.obis] = self._route(entry.obis)
-            for index in route:
-                found.setdefault(index, []).append(entry)
+            for target in route:
+                hits.append((target[0], position, target, entry))
+        hits.sort(key=_row_then_position)  # dsmr_parser's order: by row, then telegram order
         telegram = Telegram()
-        for index in sorted(found):
-            row = rows[index]
-            parser = row["value_parser"]
-            for entry in found[index]:
-                try:
-                    obj = parser.build(entry.obis, entry.raw, ctx)
-                except ParseError as exc:
-                    logger.error(
-                        "ignore line %d (%s): %s", entry.line, row.get("value_name"), exc.message
-                    )
-                    if throw_ex:
-                        raise ParseError(
-                            f"line {entry.line} ({entry.obis}): {exc.message}", line=entry.line
-                        ) from None
-                    continue
-                telegram.add(row["obis_reference"], obj, row["value_name"])
+        add = telegram.add
+        for _, _, (_, reference, name, parser, fast), entry in hits:
+            raw = entry.raw
+            try:
+                if fast is not None and len(raw) == 1:
+                    # a one-group line of a plain CosemParser row: the common case, inlined
+                    text: str | None = raw[0] or None
+                    unit = None
+                    if text and "*" in text:
+                        text, _, unit = text.partition("*")
+                    if text is None or fast == "str":
+                        value: Any = text
+                    elif fast == "decimal":
+                        value = entry.value if type(entry.value) is Decimal else _decimal(text)
+                    else:
+                        value = fast.convert(text, ctx)["value"]
+                    obj: Any = CosemObject(_obis_id_code(entry.obis), [{"value": value, "unit": unit}])
+                else:
+                    obj = parser.build(entry.obis, raw, ctx)
+            except ParseError as exc:
+                logger.error("ignore line %d (%s): %s", entry.line, name, exc.message)
+                if throw_ex:
+                    raise ParseError(
+                        f"line {entry.line} ({entry.obis}): {exc.message}", line=entry.line
+                    ) from None
+                continue
+            add(reference, obj, name)
         return telegram
 
-    def _route(self, obis: str) -> tuple[int, ...]:
-        # a stand-in line with the code: the signatures look at the code, then at any text up to
-        # the line end (two line ends for DSMR 2.2's gas record)
+    def _route(self, obis: str) -> tuple[tuple[int, str, str, Any, Any], ...]:
+        """The rows whose signature matches a line with this code: (index, reference, name,
+        parser). A stand-in line is matched: the signatures look at the code, then at any text
+        up to the line end (two line ends for DSMR 2.2's gas record)."""
         line = f"{obis}(0)\r\n(0)\r\n"
         regexes = self.telegram_specification_regexes
         return tuple(
-            i for i, row in enumerate(self._rows) if regexes[row["obis_reference"]].match(line)
+            (i, row["obis_reference"], row["value_name"], row["value_parser"],
+             _fast_kind(row["value_parser"]))
+            for i, row in enumerate(self._rows)
+            if regexes[row["obis_reference"]].match(line)
         )
 
     def _decrypt(
@@ -314,6 +340,30 @@ class TelegramParser:
 
         data = telegram.encode("latin-1") if isinstance(telegram, str) else bytes(telegram)
         return int(_impl.current.crc16(data))
+
+
+def _fast_kind(parser: Any) -> Any:
+    """For a plain one-group CosemParser: "str", "decimal", or the ValueParser itself (int,
+    timestamp, other types); None for anything else, which goes through ``parser.build``."""
+    if type(parser) is not CosemParser or len(parser.value_formats) != 1:
+        return None
+    value_parser = parser.value_formats[0]
+    kind = value_parser._kind
+    return kind if kind in ("str", "decimal") else value_parser
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ParseError(f"not a number: {text!r}") from None
+    if not value.is_finite():
+        raise ParseError(f"not a number: {text!r}")
+    return value
+
+
+def _row_then_position(hit: tuple[int, int, Any, Any]) -> tuple[int, int]:
+    return hit[0], hit[1]
 
 
 _ENCRYPTED_AUTHENTICATED = 0x30
