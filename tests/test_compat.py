@@ -24,7 +24,12 @@ from dsmrparse.compat import dsmr_parser
 from dsmrparse.compat.dsmr_parser import obis_references as obis
 from dsmrparse.compat.dsmr_parser import telegram_specifications as specs
 from dsmrparse.compat.dsmr_parser.exceptions import InvalidChecksumError, ParseError
-from dsmrparse.compat.dsmr_parser.objects import CosemObject, MBusObject, ProfileGenericObject
+from dsmrparse.compat.dsmr_parser.objects import (
+    CosemObject,
+    MBusObject,
+    ProfileGenericObject,
+    Telegram,
+)
 from dsmrparse.compat.dsmr_parser.parsers import TelegramParser
 
 V5 = fixture_bytes("nl/dsmr50_iskra_mt382.txt").decode("latin-1")
@@ -38,7 +43,9 @@ def with_crc(text: str) -> str:
 
 
 def test_import_dsmrparse_does_not_load_the_compat_layer() -> None:
-    code = "import sys, dsmrparse; print(any(m.startswith('dsmrparse.compat') for m in sys.modules))"
+    code = (
+        "import sys, dsmrparse; print(any(m.startswith('dsmrparse.compat') for m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -151,14 +158,17 @@ def test_every_spec_reads_its_own_fixture_like_dsmrparse(twin: str) -> None:
                 assert any(e.value == obj.value for e in ours.entries), (path, name)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.binary(max_size=300) | st.text(max_size=300))
 def test_any_input_gives_a_telegram_or_a_parse_error(twin: str, data: bytes | str) -> None:
     for spec in (specs.V5, specs.V2_2, specs.SAGEMCOM_T210_D_R):
         try:
-            TelegramParser(spec).parse(data, encryption_key="AA" * 16)
-        except dsmrparse.DsmrError:
-            pass
+            result = TelegramParser(spec).parse(data, encryption_key="AA" * 16)
+        except dsmrparse.DsmrError:  # ParseError, InvalidChecksumError, DecryptionError
+            continue
+        assert isinstance(result, Telegram)
 
 
 def test_package_is_importable_as_one_name() -> None:

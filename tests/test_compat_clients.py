@@ -14,9 +14,14 @@ from typing import Any
 
 import pytest
 
+import dsmrparse
 from conftest import fixture_bytes
 from dsmrparse.compat.dsmr_parser import telegram_specifications
-from dsmrparse.compat.dsmr_parser.clients import FileReader, create_dsmr_reader, create_tcp_dsmr_reader
+from dsmrparse.compat.dsmr_parser.clients import (
+    FileReader,
+    create_dsmr_reader,
+    create_tcp_dsmr_reader,
+)
 from dsmrparse.compat.dsmr_parser.objects import Telegram
 
 pytest.importorskip("serial", reason="pyserial (the 'compat' extra) is needed for serial sources")
@@ -142,15 +147,17 @@ def test_create_tcp_dsmr_reader_on_a_loopback_server(twin: str) -> None:
         server, port = await _serve(TWO_MBUS)
         async with server:
             await _first(
-                lambda cb: create_tcp_dsmr_reader("127.0.0.1", port, "5", cb, keep_alive_interval=60),
+                lambda cb: create_tcp_dsmr_reader(
+                    "127.0.0.1", port, "5", cb, keep_alive_interval=60
+                ),
                 received,
             )
 
     asyncio.run(main())
     reading = ha_reading(received[0])
-    assert reading["power"] == received[0][
-        "^\\d-\\d:1\\.7\\.0.+?\\r\\n"
-    ].value  # the dict form that older code uses
+    assert (
+        reading["power"] == received[0]["^\\d-\\d:1\\.7\\.0.+?\\r\\n"].value
+    )  # the dict form that older code uses
     assert reading["mbus"][2][0] == 3 and reading["mbus"][2][2] == "m3"
     assert reading["mbus"][2][1] > 0  # the live gas meter is on channel 2
 
@@ -174,8 +181,12 @@ def test_a_wrong_key_stops_the_reader_with_a_decryption_error(twin: str) -> None
         server, port = await _serve(frame)
         async with server:
             transport, protocol = await create_tcp_dsmr_reader(
-                "127.0.0.1", port, "SAGEMCOM_T210_D_R", lambda t: None,
-                encryption_key="00" * 16, authentication_key="00112233445566778899AABBCCDDEEFF",
+                "127.0.0.1",
+                port,
+                "SAGEMCOM_T210_D_R",
+                lambda t: None,
+                encryption_key="00" * 16,
+                authentication_key="00112233445566778899AABBCCDDEEFF",
             )
             await asyncio.wait_for(protocol.wait_closed(), WAIT)
             assert transport.is_closing()
@@ -193,7 +204,10 @@ def test_the_right_key_gives_telegrams(twin: str) -> None:
         async with server:
             await _first(
                 lambda cb: create_tcp_dsmr_reader(
-                    "127.0.0.1", port, "SAGEMCOM_T210_D_R", cb,
+                    "127.0.0.1",
+                    port,
+                    "SAGEMCOM_T210_D_R",
+                    cb,
                     encryption_key="AA" * 16,
                     authentication_key="00112233445566778899AABBCCDDEEFF",
                 ),
@@ -210,3 +224,60 @@ def test_file_reader_reads_a_capture(twin: str, tmp_path: Path) -> None:
     path.write_bytes(V5 + b"junk\r\n" + TWO_MBUS)
     got = list(FileReader(path, telegram_specifications.V5).read_as_object())
     assert [t.CURRENT_ELECTRICITY_USAGE.value for t in got] == [Decimal("0.244"), Decimal("0.111")]
+
+
+def test_the_console_prints_each_telegrams_values(twin: str) -> None:
+    """``python -m dsmrparse.compat.dsmr_parser`` (dsmr_console) against a loopback server."""
+    import socket
+    import subprocess
+    import sys
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        with conn:
+            while not stop.is_set():
+                try:
+                    conn.sendall(V5)
+                except OSError:
+                    return
+                stop.wait(0.05)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    src = str(Path(dsmrparse.__file__).resolve().parent.parent)  # the dsmrparse under test
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([src, os.environ.get("PYTHONPATH", "")]))
+    env["DSMRPARSE_PURE_PYTHON"] = "1" if twin == "python" else "0"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dsmrparse.compat.dsmr_parser",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--version",
+            "5",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    lines: list[str] = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line.strip())
+            if line.strip() == "" and len(lines) > 1:
+                break
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        stop.set()
+        server.close()
+    assert "0.244 kW" in lines
+    assert "4.426 kWh" in lines

@@ -106,7 +106,9 @@ def _outcomes(report: Path) -> dict[str, str]:
 def test_peer_suite_passes_but_for_the_listed_differences(twin: str, tmp_path: Path) -> None:
     sdist = _sdist()
     if sdist is None:
-        message = f"{SDIST_NAME} not found (run .ci/run's pip download, or set DSMRPARSE_PEER_SDIST)"
+        message = (
+            f"{SDIST_NAME} not found (run .ci/run's pip download, or set DSMRPARSE_PEER_SDIST)"
+        )
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
@@ -118,9 +120,26 @@ def test_peer_suite_passes_but_for_the_listed_differences(twin: str, tmp_path: P
     env["DSMRPARSE_PURE_PYTHON"] = "1" if twin == "python" else "0"
     env["DSMRPARSE_FIXTURES"] = str(FIXTURES)
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
-         "--continue-on-collection-errors", f"--junitxml={report}", "--rootdir", str(root), "test"],
-        cwd=root, env=env, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:randomly",
+            "--continue-on-collection-errors",
+            f"--junitxml={report}",
+            "--rootdir",
+            str(root),
+            "test",
+        ],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     outcomes = _outcomes(report)
     failed = {node for node, outcome in outcomes.items() if outcome == "failed"}

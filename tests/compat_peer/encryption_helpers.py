@@ -24,5 +24,9 @@ def build_general_global_cipher_frame(
     sealed = sealed[:-16] + sealed[-16:-4]  # DLMS keeps the first 12 bytes of the tag
     body = bytes([SECURITY]) + counter + sealed
     return (
-        bytes([0xDB, len(SYSTEM_TITLE)]) + SYSTEM_TITLE + b"\x82" + len(body).to_bytes(2, "big") + body
+        bytes([0xDB, len(SYSTEM_TITLE)])
+        + SYSTEM_TITLE
+        + b"\x82"
+        + len(body).to_bytes(2, "big")
+        + body
     )

@@ -37,7 +37,7 @@ def _json_value(value: Any) -> Any:
     return float(value) if isinstance(value, Decimal) else value
 
 
-class Telegram(dict):  # type: ignore[type-arg]
+class Telegram(dict):
     """One parsed telegram: ``telegram[obis_references.X]`` (the dict form dsmr_parser keeps
     for old code), ``telegram.X`` by name, ``for name, obj in telegram``, ``MBUS_DEVICES``."""
 
@@ -76,12 +76,12 @@ class Telegram(dict):  # type: ignore[type-arg]
                 return device
         return None
 
-    def __iter__(self) -> Iterator[tuple[str, Any]]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
         for name in self._item_names:
             yield name, getattr(self, name)
 
     def __str__(self) -> str:
-        parts = []
+        parts: list[str] = []
         for name, value in self:
             if isinstance(value, list):
                 parts.extend(str(item) for item in value)
@@ -108,7 +108,6 @@ class DSMRObject:
     # slots for speed (one object per line); __dict__ kept for code that sets its own attributes
     __slots__ = ("obis_id_code", "values", "__dict__")
 
-
     def __init__(self, obis_id_code: tuple[int, int], values: Values) -> None:
         self.obis_id_code = obis_id_code
         self.values = values
@@ -128,14 +127,13 @@ class DSMRObject:
 class CosemObject(DSMRObject):
     """A line with one value (and maybe a unit)."""
 
-
     @property
     def value(self) -> Any:
         return self.values[0]["value"]
 
     @property
     def unit(self) -> str | None:
-        return self.values[0]["unit"]  # type: ignore[no-any-return]
+        return self.values[0]["unit"]
 
     def __str__(self) -> str:
         return f"{_utc_text(self.value)}\t[{self.unit}]"
@@ -146,7 +144,6 @@ class CosemObject(DSMRObject):
 
 class MBusObject(DSMRObject):
     """A timestamped reading: ``(time)(value*unit)``, or DSMR 2.2's seven-group gas record."""
-
 
     @property
     def datetime(self) -> Any:
@@ -176,7 +173,6 @@ class MBusObject(DSMRObject):
 
 class MBusObjectPeak(DSMRObject):
     """One row of the Belgian peak history: month, when the peak occurred, the peak."""
-
 
     @property
     def datetime(self) -> Any:
@@ -213,7 +209,6 @@ class MBusObjectPeak(DSMRObject):
 
 class ProfileGenericObject(DSMRObject):
     """A buffer of (time, value) pairs: the power-failure log ``99.97.0``."""
-
 
     def __init__(self, obis_id_code: tuple[int, int], values: Values) -> None:
         super().__init__(obis_id_code, values)

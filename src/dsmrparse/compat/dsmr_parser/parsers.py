@@ -158,7 +158,11 @@ class MaxDemandParser(DSMRObjectParser):
             rows.append(
                 MBusObjectPeak(
                     code,
-                    [when.convert(month, ctx), when.convert(occurred, ctx), peak.convert(value, ctx)],
+                    [
+                        when.convert(month, ctx),
+                        when.convert(occurred, ctx),
+                        peak.convert(value, ctx),
+                    ],
                 )
             )
         return rows
@@ -180,7 +184,9 @@ class ProfileGenericParser(DSMRObjectParser):
     def build(self, obis: str, groups: Sequence[str], ctx: TimeContext) -> ProfileGenericObject:
         code = _obis_id_code(obis)
         if len(groups) == 1 and groups[0] == "":  # "()" : an empty log
-            return ProfileGenericObject(code, [{"value": 0, "unit": None}, {"value": None, "unit": None}])
+            return ProfileGenericObject(
+                code, [{"value": 0, "unit": None}, {"value": None, "unit": None}]
+            )
         if len(groups) < 2 or not (groups[0].isascii() and groups[0].isdigit()):
             raise ParseError(f"power failure log of {obis} does not start with its length")
         count = int(groups[0])
@@ -196,7 +202,9 @@ class ProfileGenericParser(DSMRObjectParser):
 class TelegramParser:
     """Parse telegram text with a specification from :mod:`.telegram_specifications`."""
 
-    def __init__(self, telegram_specification: Spec, apply_checksum_validation: bool = True) -> None:
+    def __init__(
+        self, telegram_specification: Spec, apply_checksum_validation: bool = True
+    ) -> None:
         self.apply_checksum_validation = apply_checksum_validation
         self.telegram_specification = telegram_specification
         self._rows: list[Mapping[str, Any]] = list(telegram_specification["objects"])
@@ -271,7 +279,9 @@ class TelegramParser:
                         value = entry.value if type(entry.value) is Decimal else _decimal(text)
                     else:
                         value = fast.convert(text, ctx)["value"]
-                    obj: Any = CosemObject(_obis_id_code(entry.obis), [{"value": value, "unit": unit}])
+                    obj: Any = CosemObject(
+                        _obis_id_code(entry.obis), [{"value": value, "unit": unit}]
+                    )
                 else:
                     obj = parser.build(entry.obis, raw, ctx)
             except ParseError as exc:
@@ -291,15 +301,18 @@ class TelegramParser:
         line = f"{obis}(0)\r\n(0)\r\n"
         regexes = self.telegram_specification_regexes
         return tuple(
-            (i, row["obis_reference"], row["value_name"], row["value_parser"],
-             _fast_kind(row["value_parser"]))
+            (
+                i,
+                row["obis_reference"],
+                row["value_name"],
+                row["value_parser"],
+                _fast_kind(row["value_parser"]),
+            )
             for i, row in enumerate(self._rows)
             if regexes[row["obis_reference"]].match(line)
         )
 
-    def _decrypt(
-        self, telegram_data: str | bytes, key: str | None, auth_key: str | None
-    ) -> bytes:
+    def _decrypt(self, telegram_data: str | bytes, key: str | None, auth_key: str | None) -> bytes:
         from ...crypto import decrypt
 
         try:

@@ -82,7 +82,12 @@ def _rows(table: str) -> list[dict[str, Any]]:
 
 
 def _spec(table: str, checksum: bool, profile: str, **extra: Any) -> dict[str, Any]:
-    return {"checksum_support": checksum, **extra, "objects": _rows(table), "dsmrparse_profile": profile}
+    return {
+        "checksum_support": checksum,
+        **extra,
+        "objects": _rows(table),
+        "dsmrparse_profile": profile,
+    }
 
 
 _PHASE_POWER = """

@@ -6,9 +6,8 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
-from .... import open as _open_source
 from ....telegram import Telegram as _DsmrTelegram
 from ..exceptions import InvalidChecksumError, ParseError
 from ..objects import Telegram
@@ -16,6 +15,13 @@ from ..parsers import TelegramParser
 from .telegram_buffer import EncryptedTelegramBuffer, TelegramBuffer
 
 logger = logging.getLogger(__name__)
+
+
+def open_source(url: str, **options: Any) -> Any:
+    """``dsmrparse.open``: the one door to serial ports, sockets and files."""
+    import dsmrparse
+
+    return cast(Any, dsmrparse).open(url, **options)
 
 
 class Reader:
@@ -61,7 +67,7 @@ class Reader:
         return options
 
     def _source(self, **extra: Any) -> Any:
-        return _open_source(self.url, **self._options(), **extra)
+        return open_source(self.url, **self._options(), **extra)
 
     def _convert(self, telegram: _DsmrTelegram) -> Telegram | None:
         try:

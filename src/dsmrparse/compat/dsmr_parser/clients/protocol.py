@@ -15,13 +15,13 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from .... import open as _open_source
 from ....errors import DsmrError
 from ....telegram import Telegram as _DsmrTelegram
 from .. import telegram_specifications as specs
 from ..exceptions import DecryptionError, InvalidChecksumError, ParseError
 from ..objects import Telegram
 from ..parsers import TelegramParser
+from ._reading import open_source
 from .settings import SERIAL_SETTINGS_V2_2, SERIAL_SETTINGS_V4, SERIAL_SETTINGS_V5, setting_text
 from .telegram_buffer import EncryptedTelegramBuffer, TelegramBuffer
 
@@ -281,7 +281,7 @@ class SourceTransport(asyncio.Transport):
                 options["decrypt"] = _unverified(options["key"])
             else:
                 options["auth_key"] = auth or spec.get("authentication_key") or None
-        self._source = _open_source(url, **options)
+        self._source = open_source(url, **options)
 
     def start(self) -> None:
         self._task = self._loop.create_task(self._run())

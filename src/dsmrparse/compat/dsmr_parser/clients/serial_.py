@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from .settings import setting_text
 from ._reading import Reader
+from .settings import setting_text
 
 __all__ = ["SerialReader", "AsyncSerialReader"]
 
