@@ -174,3 +174,31 @@ def test_any_input_gives_a_telegram_or_a_parse_error(twin: str, data: bytes | st
 def test_package_is_importable_as_one_name() -> None:
     assert dsmr_parser.obis_references.CURRENT_ELECTRICITY_USAGE == r"^\d-\d:1\.7\.0.+?\r\n"
     assert dsmr_parser.telegram_specifications.ALL == (specs.V2_2, specs.V3, specs.V4, specs.V5)
+
+
+def test_the_migration_guide_holds_the_generated_tables_and_every_difference() -> None:
+    from pathlib import Path
+
+    from dsmrparse.compat import names
+    from test_compat_peer_suite import EXPECTED_TO_DIFFER
+
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "migrating.md").read_text()
+    assert names.spec_table() in guide
+    assert names.name_table() in guide
+    for node, reason in EXPECTED_TO_DIFFER.items():
+        assert f"| `{node}` | {reason} |" in guide, node
+    constants = [n for n in vars(obis) if n.isupper() and not n.startswith("_")]
+    assert all(f"| `{n}` |" in guide for n in constants if isinstance(getattr(obis, n), str))
+
+
+def test_alias_makes_import_dsmr_parser_resolve_here() -> None:
+    code = (
+        "from dsmrparse.compat import alias_dsmr_parser; alias_dsmr_parser();"
+        "from dsmr_parser.clients.protocol import create_dsmr_reader;"
+        "import dsmr_parser.objects as o; print(create_dsmr_reader.__module__, o.__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [
+        "dsmrparse.compat.dsmr_parser.clients.protocol",
+        "dsmrparse.compat.dsmr_parser.objects",
+    ]
