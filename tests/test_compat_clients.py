@@ -281,3 +281,55 @@ def test_the_console_prints_each_telegrams_values(twin: str) -> None:
         server.close()
     assert "0.244 kW" in lines
     assert "4.426 kWh" in lines
+
+
+def test_serial_and_socket_readers(twin: str, pty: tuple[int, str]) -> None:
+    """The blocking SerialReader on a pty, SocketReader and AsyncSerialReader likewise."""
+    from dsmrparse.compat.dsmr_parser.clients import (
+        SERIAL_SETTINGS_V5,
+        AsyncSerialReader,
+        SerialReader,
+        SocketReader,
+    )
+
+    master, path = pty
+    with Meter(lambda data: os.write(master, data), V5):
+        reader = SerialReader(path, dict(SERIAL_SETTINGS_V5), telegram_specifications.V5)
+        first = next(iter(reader.read_as_object()))
+        assert first.CURRENT_ELECTRICITY_USAGE.value == Decimal("0.244")
+
+        async def from_queue() -> Telegram:
+            queue: asyncio.Queue[Telegram] = asyncio.Queue()
+            task = asyncio.create_task(
+                AsyncSerialReader(path, dict(SERIAL_SETTINGS_V5), telegram_specifications.V5).read(
+                    queue
+                )
+            )
+            try:
+                return await asyncio.wait_for(queue.get(), WAIT)
+            finally:
+                task.cancel()
+
+        assert asyncio.run(from_queue()).ELECTRICITY_USED_TARIFF_1.value == Decimal("4.426")
+
+    async def over_tcp() -> Telegram:
+        server, port = await _serve(TWO_MBUS)
+        async with server:
+            reader = SocketReader("127.0.0.1", port, telegram_specifications.V5)
+            return await asyncio.to_thread(lambda: next(iter(reader.read_as_object())))
+
+    assert asyncio.run(over_tcp()).get_mbus_device_by_channel(2) is not None
+
+
+def test_a_failing_callback_closes_the_connection(twin: str) -> None:
+    def callback(telegram: Telegram) -> None:
+        raise RuntimeError("the caller's bug")
+
+    async def main() -> None:
+        server, port = await _serve(V5)
+        async with server:
+            transport, protocol = await create_tcp_dsmr_reader("127.0.0.1", port, "5", callback)
+            await asyncio.wait_for(protocol.wait_closed(), WAIT)
+            assert transport.is_closing()
+
+    asyncio.run(main())

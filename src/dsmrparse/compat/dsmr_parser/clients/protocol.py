@@ -294,7 +294,10 @@ class SourceTransport(asyncio.Transport):
                     self._protocol.handle_dsmrparse_telegram(item)
         except asyncio.CancelledError:
             pass
-        except DsmrError as exc:
+        except DsmrError as exc:  # the link is gone (retries=0): the caller reconnects
+            error = exc
+        except Exception as exc:  # the callback failed: end the connection, as asyncio does
+            logger.exception("telegram callback failed; closing the connection")
             error = exc
         finally:
             self._finish(error)
