@@ -333,3 +333,31 @@ def test_a_failing_callback_closes_the_connection(twin: str) -> None:
             assert transport.is_closing()
 
     asyncio.run(main())
+
+
+def test_file_tail_reader_follows_a_growing_file(twin: str, tmp_path: Path) -> None:
+    from dsmrparse.compat.dsmr_parser.clients import FileTailReader
+
+    path = tmp_path / "growing.txt"
+    path.write_bytes(b"")
+    with open(path, "ab", buffering=0) as out, Meter(out.write, V5):
+        telegrams = FileTailReader(path, telegram_specifications.V5).read_as_object()
+        assert next(telegrams).CURRENT_ELECTRICITY_USAGE.value == Decimal("0.244")
+        telegrams.close()
+
+
+def test_file_input_reader_reads_standard_input(twin: str) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "from dsmrparse.compat.dsmr_parser.clients import FileInputReader\n"
+        "from dsmrparse.compat.dsmr_parser import telegram_specifications as s\n"
+        "for t in FileInputReader(s.V5).read_as_object(): print(t.CURRENT_ELECTRICITY_USAGE.value)"
+    )
+    src = str(Path(dsmrparse.__file__).resolve().parent.parent)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([src, os.environ.get("PYTHONPATH", "")]))
+    out = subprocess.run(
+        [sys.executable, "-c", code], input=V5 + TWO_MBUS, capture_output=True, env=env, timeout=60
+    )
+    assert out.stdout.split() == [b"0.244", b"0.111"], out.stderr
