@@ -202,3 +202,42 @@ def test_alias_makes_import_dsmr_parser_resolve_here() -> None:
         "dsmrparse.compat.dsmr_parser.clients.protocol",
         "dsmrparse.compat.dsmr_parser.objects",
     ]
+
+
+def test_the_layout_plan_builds_what_the_general_path_builds(twin: str) -> None:
+    """The per-layout plan is a shortcut of Telegram.add: same names, order, dict keys, MBus
+    grouping, str and JSON, on every fixture and every specification that reads it."""
+    import glob
+    from pathlib import Path
+
+    from dsmrparse.values import time_context
+
+    root = Path(__file__).parent / "fixtures"
+    compared = 0
+    for path in sorted(glob.glob(str(root / "**" / "*.txt"), recursive=True)):
+        try:
+            parsed = dsmrparse.parse(Path(path).read_bytes())
+        except dsmrparse.DsmrError:
+            continue
+        profile = parsed.profile_object
+        ctx = time_context(profile.timezone, profile.dst_flags)
+        for name in specs.__all__:
+            spec = getattr(specs, name)
+            if not isinstance(spec, dict):
+                continue
+            parser = TelegramParser(spec)
+            planned = parser.from_dsmrparse(parsed)
+            general = parser._from_hits(parsed.entries, ctx, throw_ex=False)
+            assert [n for n, _ in planned] == [n for n, _ in general], (path, name)
+            assert [(k, repr(v)) for k, v in planned.items()] == [
+                (k, repr(v)) for k, v in general.items()
+            ]
+            assert str(planned) == str(general) and planned.to_json() == general.to_json()
+            assert {k: repr(v) for k, v in vars(planned).items() if "MBUS" not in k.upper()} == {
+                k: repr(v) for k, v in vars(general).items() if "MBUS" not in k.upper()
+            }
+            assert [str(d) for d in planned._mbus_devices] == [
+                str(d) for d in general._mbus_devices
+            ]
+            compared += 1
+    assert compared > 100

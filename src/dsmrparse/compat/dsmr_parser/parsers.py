@@ -13,7 +13,7 @@ from binascii import Error as HexError
 from binascii import unhexlify
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 from ... import parse as _parse
 from ...errors import DecryptionError as _DsmrDecryptionError
@@ -21,7 +21,14 @@ from ...errors import DsmrError
 from ...telegram import Telegram as _DsmrTelegram
 from ...values import TimeContext, time_context
 from .exceptions import DecryptionError, InvalidChecksumError, ParseError
-from .objects import CosemObject, MBusObject, MBusObjectPeak, ProfileGenericObject, Telegram
+from .objects import (
+    CosemObject,
+    MbusDevice,
+    MBusObject,
+    MBusObjectPeak,
+    ProfileGenericObject,
+    Telegram,
+)
 from .value_types import timestamp, timestamp_in
 
 __all__ = [
@@ -214,6 +221,7 @@ class TelegramParser:
         }
         # OBIS code -> the rows that read it (see _route), decided on first sight
         self._routes: dict[str, tuple[tuple[int, str, str, Any, Any], ...]] = {}
+        self._plans: dict[tuple[str, ...], _Plan | bool] = {}  # telegram layout -> its plan
 
     # ---- the public entry ---------------------------------------------------------------
     def parse(
@@ -253,37 +261,77 @@ class TelegramParser:
         a telegram from ``dsmrparse.open`` is not parsed twice)."""
         profile = parsed.profile_object
         ctx = time_context(profile.timezone, profile.dst_flags)
+        entries = parsed.entries
+        # a meter sends the same lines in the same order every time: the order of the objects,
+        # the names and the MBus grouping are worked out once per layout (see _Plan)
+        layout = tuple([entry.obis for entry in entries])
+        plan = self._plans.get(layout)
+        if plan is None:
+            plan = self._plan(layout)
+            if len(self._plans) >= _PLANS_KEPT:
+                self._plans.clear()
+            self._plans[layout] = plan
+        if isinstance(plan, _Plan):
+            telegram = _from_plan(plan, entries, ctx)
+            if telegram is not None:
+                return telegram
+        return self._from_hits(entries, ctx, throw_ex)  # odd codes, or a line that failed
+
+    def _hits(self, layout: Sequence[str]) -> list[tuple[int, tuple[int, str, str, Any, Any]]]:
+        """(telegram position, row target) in dsmr_parser's order: by row, then by position."""
         routes = self._routes
         hits = []
-        for position, entry in enumerate(parsed.entries):
-            route = routes.get(entry.obis)
+        for position, obis in enumerate(layout):
+            route = routes.get(obis)
             if route is None:
-                route = routes[entry.obis] = self._route(entry.obis)
+                route = routes[obis] = self._route(obis)
             for target in route:
-                hits.append((target[0], position, target, entry))
-        hits.sort(key=_row_then_position)  # dsmr_parser's order: by row, then telegram order
+                hits.append((target[0], position, target))
+        hits.sort(key=_row_then_position)
+        return [(position, target) for _, position, target in hits]
+
+    def _plan(self, layout: tuple[str, ...]) -> _Plan | bool:
+        """What :meth:`_from_hits` would do with a telegram of this layout, as a list of steps;
+        False when a code is odd (the general path then says so)."""
+        steps = []
+        names: list[str] = []
+        references: set[str] = set()
+        for position, (_, reference, name, parser, fast) in self._hits(layout):
+            try:
+                medium, channel = _obis_id_code(layout[position])
+            except ParseError:
+                return False
+            mbus = medium == 0 and channel != 0 and not isinstance(parser, MaxDemandParser)
+            if mbus:
+                if "MBUS_DEVICES" not in names:
+                    names.append("MBUS_DEVICES")
+            elif name not in names:
+                names.append(name)
+            steps.append(
+                (
+                    position,
+                    reference,
+                    name,
+                    parser,
+                    fast,
+                    (medium, channel),
+                    channel if mbus else 0,
+                    reference not in references,
+                )
+            )
+            references.add(reference)
+        return _Plan(tuple(steps), tuple(names))
+
+    def _from_hits(self, entries: Sequence[Any], ctx: TimeContext, throw_ex: bool) -> Telegram:
+        """The general path: each line in dsmr_parser's order through Telegram.add."""
         telegram = Telegram()
         add = telegram.add
-        for _, _, (_, reference, name, parser, fast), entry in hits:
-            raw = entry.raw
+        for position, (_, reference, name, parser, fast) in self._hits(
+            [entry.obis for entry in entries]
+        ):
+            entry = entries[position]
             try:
-                if fast is not None and len(raw) == 1:
-                    # a one-group line of a plain CosemParser row: the common case, inlined
-                    text: str | None = raw[0] or None
-                    unit = None
-                    if text and "*" in text:
-                        text, _, unit = text.partition("*")
-                    if text is None or fast == "str":
-                        value: Any = text
-                    elif fast == "decimal":
-                        value = entry.value if type(entry.value) is Decimal else _decimal(text)
-                    else:
-                        value = fast.convert(text, ctx)["value"]
-                    obj: Any = CosemObject(
-                        _obis_id_code(entry.obis), [{"value": value, "unit": unit}]
-                    )
-                else:
-                    obj = parser.build(entry.obis, raw, ctx)
+                obj = _line_object(parser, fast, entry, ctx)
             except ParseError as exc:
                 logger.error("ignore line %d (%s): %s", entry.line, name, exc.message)
                 if throw_ex:
@@ -355,6 +403,68 @@ class TelegramParser:
         return int(_impl.current.crc16(data))
 
 
+_PLANS_KEPT = 64  # layouts remembered per parser (a meter has one or two)
+
+
+class _Plan(NamedTuple):
+    # (position, reference, name, parser, fast kind, (medium, channel), MBus channel or 0,
+    # first line of its reference)
+    steps: tuple[tuple[int, str, str, Any, Any, tuple[int, int], int, bool], ...]
+    names: tuple[str, ...]  # the Telegram's names in iteration order
+
+
+def _line_object(
+    parser: Any, fast: Any, entry: Any, ctx: TimeContext, code: tuple[int, int] | None = None
+) -> Any:
+    """One line's object; ``fast`` (see _fast_kind) takes the one-group Cosem case directly."""
+    raw = entry.raw
+    if fast is None or len(raw) != 1:
+        return parser.build(entry.obis, raw, ctx)
+    text: str | None = raw[0] or None
+    unit = None
+    if text and "*" in text:
+        text, _, unit = text.partition("*")
+    if text is None or fast == "str":
+        value: Any = text
+    elif fast == "decimal":  # dsmrparse has read the number already
+        value = entry.value if type(entry.value) is Decimal else _decimal(text)
+    elif fast == "int":
+        value = _int(text)
+    else:
+        value = fast.convert(text, ctx)["value"]
+    if code is None:
+        code = _obis_id_code(entry.obis)
+    return CosemObject(code, [{"value": value, "unit": unit}])
+
+
+def _from_plan(plan: _Plan, entries: Sequence[Any], ctx: TimeContext) -> Telegram | None:
+    """Follow a plan: what Telegram.add would do, without deciding it again per line. None when
+    a line fails (the general path then logs it, or raises it)."""
+    telegram = Telegram()
+    attributes = telegram.__dict__
+    store = dict.__setitem__
+    devices: dict[int, MbusDevice] = {}
+    for position, reference, name, parser, fast, code, channel, first in plan.steps:
+        try:
+            obj = _line_object(parser, fast, entries[position], ctx, code)
+        except ParseError:
+            return None
+        attributes[name] = obj
+        if channel:
+            device = devices.get(channel)
+            if device is None:
+                device = devices[channel] = MbusDevice(channel)
+                telegram._mbus_devices.append(device)
+            device.add(None, obj, name)
+        if first:
+            store(telegram, reference, obj)
+    telegram._item_names.extend(plan.names)
+    telegram._named.update(plan.names)
+    if devices:
+        attributes["MBUS_DEVICES"] = telegram._mbus_devices
+    return telegram
+
+
 def _fast_kind(parser: Any) -> Any:
     """For a plain one-group CosemParser: "str", "decimal", or the ValueParser itself (int,
     timestamp, other types); None for anything else, which goes through ``parser.build``."""
@@ -362,7 +472,7 @@ def _fast_kind(parser: Any) -> Any:
         return None
     value_parser = parser.value_formats[0]
     kind = value_parser._kind
-    return kind if kind in ("str", "decimal") else value_parser
+    return kind if kind in ("str", "decimal", "int") else value_parser
 
 
 def _decimal(text: str) -> Decimal:
@@ -375,7 +485,14 @@ def _decimal(text: str) -> Decimal:
     return value
 
 
-def _row_then_position(hit: tuple[int, int, Any, Any]) -> tuple[int, int]:
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ParseError(f"not an integer: {text!r}") from None
+
+
+def _row_then_position(hit: tuple[int, int, Any]) -> tuple[int, int]:
     return hit[0], hit[1]
 
 
