@@ -361,3 +361,70 @@ def test_file_input_reader_reads_standard_input(twin: str) -> None:
         [sys.executable, "-c", code], input=V5 + TWO_MBUS, capture_output=True, env=env, timeout=60
     )
     assert out.stdout.split() == [b"0.244", b"0.111"], out.stderr
+
+
+def rfxtrx_packets(data: bytes) -> bytes:
+    """P1 bytes in RFXtrx packets (length, type 0x62, subtype 0x01, sequence, data), with a
+    packet of another type between them, as other RF traffic would be."""
+    out = b""
+    for seq, start in enumerate(range(0, len(data), 200)):
+        chunk = data[start : start + 200]
+        out += bytes([len(chunk) + 3, 0x62, 0x01, seq & 0xFF]) + chunk
+        out += b"\x03\x01\x02\x03"
+    return out
+
+
+def test_rfxtrx_reader_on_a_pseudo_terminal(twin: str, pty: tuple[int, str]) -> None:
+    from dsmrparse.compat.dsmr_parser.clients.rfxtrx_protocol import create_rfxtrx_dsmr_reader
+
+    master, path = pty
+    received: list[Telegram] = []
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        with Meter(lambda data: os.write(master, data), rfxtrx_packets(V5)):
+            await _first(lambda cb: create_rfxtrx_dsmr_reader(path, "5", cb, loop=loop), received)
+
+    asyncio.run(main())
+    assert ha_reading(received[0])["power"] == Decimal("0.244")
+
+
+def test_rfxtrx_tcp_reader_on_a_loopback_server(twin: str) -> None:
+    from dsmrparse.compat.dsmr_parser.clients.rfxtrx_protocol import create_rfxtrx_tcp_dsmr_reader
+
+    received: list[Telegram] = []
+
+    async def main() -> None:
+        server, port = await _serve(rfxtrx_packets(TWO_MBUS))
+        async with server:
+            await _first(
+                lambda cb: create_rfxtrx_tcp_dsmr_reader("127.0.0.1", port, "5", cb), received
+            )
+
+    asyncio.run(main())
+    assert ha_reading(received[0])["mbus"][2][0] == 3
+
+
+def test_home_assistants_imports_resolve_after_the_alias() -> None:
+    """The dsmr integration's import lines, as written, with ``alias_dsmr_parser()`` first."""
+    import subprocess
+    import sys
+
+    code = "\n".join(
+        [
+            "from dsmrparse.compat import alias_dsmr_parser",
+            "alias_dsmr_parser()",
+            "from dsmr_parser import obis_references as obis_ref",
+            "from dsmr_parser import telegram_specifications",
+            "from dsmr_parser.clients.protocol import create_dsmr_reader, create_tcp_dsmr_reader",
+            "from dsmr_parser.clients.rfxtrx_protocol import (",
+            "    create_rfxtrx_dsmr_reader, create_rfxtrx_tcp_dsmr_reader)",
+            "from dsmr_parser.objects import DSMRObject, MbusDevice, Telegram",
+            "print(obis_ref.EQUIPMENT_IDENTIFIER_GAS, Telegram.__module__)",
+        ]
+    )
+    src = str(Path(dsmrparse.__file__).resolve().parent.parent)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([src, os.environ.get("PYTHONPATH", "")]))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-1] == "dsmrparse.compat.dsmr_parser.objects"
