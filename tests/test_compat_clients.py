@@ -428,3 +428,11 @@ def test_home_assistants_imports_resolve_after_the_alias() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split()[-1] == "dsmrparse.compat.dsmr_parser.objects"
+
+
+def test_a_missing_device_raises_at_connect_as_pyserial_does(tmp_path: Path) -> None:
+    async def main() -> None:
+        await create_dsmr_reader(str(tmp_path / "ttyUSB9"), "5", lambda t: None)
+
+    with pytest.raises(FileNotFoundError):
+        asyncio.run(main())

@@ -10,7 +10,9 @@ back. ``DSMRProtocol.data_received`` still takes raw bytes for code that drives 
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import os
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -243,7 +245,14 @@ async def create_serial_connection(
     url: str,
     **settings: Any,
 ) -> tuple[SourceTransport, DSMRProtocol]:
-    """Open ``url`` with ``dsmrparse.open`` and feed ``protocol_factory()``'s protocol."""
+    """Open ``url`` with ``dsmrparse.open`` and feed ``protocol_factory()``'s protocol.
+
+    A device path that does not exist raises ``FileNotFoundError`` here, as pyserial's open
+    does (Home Assistant's setup tells "cannot connect" by it); any later failure of the link
+    ends the transport with ``connection_lost(exc)``.
+    """
+    if "://" not in url and url != "-" and not os.path.exists(url):
+        raise FileNotFoundError(errno.ENOENT, f"could not open port {url}", url)
     protocol = protocol_factory()
     transport = SourceTransport(loop or asyncio.get_running_loop(), url, settings, protocol)
     protocol.connection_made(transport)
