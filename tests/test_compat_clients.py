@@ -436,3 +436,25 @@ def test_a_missing_device_raises_at_connect_as_pyserial_does(tmp_path: Path) -> 
 
     with pytest.raises(FileNotFoundError):
         asyncio.run(main())
+
+
+def test_a_blocking_reader_raises_a_decryption_error_for_a_wrong_key(twin: str) -> None:
+    from dsmrparse.compat.dsmr_parser.clients import SocketReader
+    from dsmrparse.compat.dsmr_parser.exceptions import DecryptionError
+
+    frame = fixture_bytes("at/sagemcom_t210dr_encrypted.bin")
+
+    async def main() -> None:
+        server, port = await _serve(frame)
+        async with server:
+            reader = SocketReader(
+                "127.0.0.1",
+                port,
+                telegram_specifications.SAGEMCOM_T210_D_R,
+                encryption_key="00" * 16,
+                authentication_key="00112233445566778899AABBCCDDEEFF",
+            )
+            with pytest.raises(DecryptionError):
+                await asyncio.to_thread(lambda: next(iter(reader.read_as_object())))
+
+    asyncio.run(main())

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from functools import partial
 from typing import Any, cast
 
 from ....telegram import Telegram as _DsmrTelegram
-from ..exceptions import InvalidChecksumError, ParseError
+from ..exceptions import DecryptionError, InvalidChecksumError, ParseError
 from ..objects import Telegram
 from ..parsers import TelegramParser
 from .telegram_buffer import EncryptedTelegramBuffer, TelegramBuffer
@@ -22,6 +22,32 @@ def open_source(url: str, **options: Any) -> Any:
     import dsmrparse
 
     return cast(Any, dsmrparse).open(url, **options)
+
+
+def source_options(
+    spec: Mapping[str, Any], key: str | None, auth_key: str | None
+) -> dict[str, Any]:
+    """``dsmrparse.open`` options for a specification's meters: the keys of encrypted ones.
+    ``auth_key=None`` is dsmr_parser's opt-in to skip the tag check (the CRC then guards);
+    ``""`` means the specification's own key, if it has one."""
+    if not spec.get("general_global_cipher"):
+        return {}
+    options: dict[str, Any] = {"key": key or ""}
+    if auth_key is None:
+        from ....crypto import decrypt
+
+        options["decrypt"] = partial(decrypt, key=key or "", auth_key=None, verify=False)
+    else:
+        options["auth_key"] = auth_key or spec.get("authentication_key") or None
+    return options
+
+
+def decryption_failure(item: Any, options: Mapping[str, Any]) -> DecryptionError | None:
+    """The error for a record the source skipped because the keys did not open a frame (with
+    no key given, an encrypted frame is skipped like any other noise, as dsmr_parser does)."""
+    if getattr(item, "kind", None) == "encrypted" and "key" in options:
+        return DecryptionError(getattr(item, "message", "decryption failed"))
+    return None
 
 
 class Reader:
@@ -50,21 +76,9 @@ class Reader:
         return self.telegram_buffer.get_all()
 
     def _options(self) -> dict[str, Any]:
-        options: dict[str, Any] = {}
-        if self._encrypted:
-            key = self._encryption_key or ""
-            options["key"] = key
-            if self._authentication_key is None:
-                from ....crypto import decrypt
-
-                options["decrypt"] = partial(decrypt, key=key, auth_key=None, verify=False)
-            else:
-                options["auth_key"] = (
-                    self._authentication_key
-                    or self.telegram_specification.get("authentication_key")
-                    or None
-                )
-        return options
+        return source_options(
+            self.telegram_specification, self._encryption_key, self._authentication_key
+        )
 
     def _source(self, **extra: Any) -> Any:
         return open_source(self.url, **self._options(), **extra)
@@ -79,20 +93,26 @@ class Reader:
         return None
 
     def _telegrams(self, **extra: Any) -> Iterator[Telegram]:
-        with self._source(**extra) as source:
+        with self._source(yield_errors=True, **extra) as source:
             for item in source:
-                if isinstance(item, _DsmrTelegram):
-                    converted = self._convert(item)
-                    if converted is not None:
-                        yield converted
+                converted = self._item(item)
+                if converted is not None:
+                    yield converted
 
     async def _atelegrams(self, **extra: Any) -> AsyncIterator[Telegram]:
-        async with self._source(**extra) as source:
+        async with self._source(yield_errors=True, **extra) as source:
             async for item in source:
-                if isinstance(item, _DsmrTelegram):
-                    converted = self._convert(item)
-                    if converted is not None:
-                        yield converted
+                converted = self._item(item)
+                if converted is not None:
+                    yield converted
+
+    def _item(self, item: Any) -> Telegram | None:
+        if isinstance(item, _DsmrTelegram):
+            return self._convert(item)
+        failure = decryption_failure(item, self._options())
+        if failure is not None:  # as dsmr_parser's readers: a wrong key ends the reading
+            raise failure
+        return None  # junk, a damaged telegram, a bad CRC: logged by the source
 
     def read(self) -> Iterator[Telegram]:
         """Telegrams as they arrive, parsed (dsmr_parser 1.x yields objects here too)."""

@@ -23,7 +23,7 @@ from .. import telegram_specifications as specs
 from ..exceptions import DecryptionError, InvalidChecksumError, ParseError
 from ..objects import Telegram
 from ..parsers import TelegramParser
-from ._reading import open_source
+from ._reading import decryption_failure, open_source, source_options
 from .settings import SERIAL_SETTINGS_V2_2, SERIAL_SETTINGS_V4, SERIAL_SETTINGS_V5, setting_text
 from .telegram_buffer import EncryptedTelegramBuffer, TelegramBuffer
 
@@ -279,18 +279,15 @@ class SourceTransport(asyncio.Transport):
         self._protocol = protocol
         self._closing = False
         self._task: asyncio.Task[None] | None = None
-        spec = protocol.telegram_parser.telegram_specification
-        options: dict[str, Any] = {"retries": 0, "watchdog": None, "on_error": self._skipped}
+        options = source_options(
+            protocol.telegram_parser.telegram_specification,
+            protocol._encryption_key,
+            protocol._authentication_key,
+        )
         if "baudrate" in settings:
             options["serial"] = setting_text(settings)
-        if spec.get("general_global_cipher"):
-            options["key"] = protocol._encryption_key or ""
-            auth = protocol._authentication_key
-            if auth is None:  # dsmr_parser's opt-in: no tag check, the telegram's CRC guards
-                options["decrypt"] = _unverified(options["key"])
-            else:
-                options["auth_key"] = auth or spec.get("authentication_key") or None
-        self._source = open_source(url, **options)
+        self._keyed = options
+        self._source = open_source(url, retries=0, watchdog=None, yield_errors=True, **options)
 
     def start(self) -> None:
         self._task = self._loop.create_task(self._run())
@@ -301,6 +298,10 @@ class SourceTransport(asyncio.Transport):
             async for item in self._source:
                 if isinstance(item, _DsmrTelegram):
                     self._protocol.handle_dsmrparse_telegram(item)
+                else:
+                    failure = decryption_failure(item, self._keyed)
+                    if failure is not None:
+                        self._protocol._decryption_failed(failure)
         except asyncio.CancelledError:
             pass
         except DsmrError as exc:  # the link is gone (retries=0): the caller reconnects
@@ -310,10 +311,6 @@ class SourceTransport(asyncio.Transport):
             error = exc
         finally:
             self._finish(error)
-
-    def _skipped(self, record: Any) -> None:
-        if record.kind == "encrypted" and "decryption failed" in record.message:
-            self._protocol._decryption_failed(DecryptionError(record.message))
 
     def _finish(self, error: Exception | None) -> None:
         if not self._closing:
@@ -342,9 +339,3 @@ class SourceTransport(asyncio.Transport):
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         return {"url": self._source.spec}.get(name, default)
-
-
-def _unverified(key: str) -> Callable[[bytes], bytes]:
-    from ....crypto import decrypt
-
-    return partial(decrypt, key=key, auth_key=None, verify=False)
