@@ -241,3 +241,25 @@ def test_the_layout_plan_builds_what_the_general_path_builds(twin: str) -> None:
             ]
             compared += 1
     assert compared > 100
+
+
+def test_line_parsers_read_one_line_of_text(twin: str) -> None:
+    from dsmrparse.compat.dsmr_parser.parsers import CosemParser, MBusParser, ValueParser
+    from dsmrparse.compat.dsmr_parser.value_types import timestamp
+
+    cosem = CosemParser(ValueParser(Decimal)).parse("1-0:1.8.1(001581.123*kWh)\r\n")
+    assert (cosem.obis_id_code, cosem.value, cosem.unit) == ((1, 0), Decimal("1581.123"), "kWh")
+    gas = MBusParser(ValueParser(timestamp), ValueParser(Decimal)).parse(
+        "0-1:24.2.1(161129200000W)(00981.443*m3)\r\n"
+    )
+    assert gas.obis_id_code == (0, 1) and gas.is_mbus_reading
+    assert gas.datetime == datetime(2016, 11, 29, 19, tzinfo=timezone.utc)
+    with pytest.raises(ParseError, match="expects 2"):
+        MBusParser(ValueParser(timestamp), ValueParser(Decimal)).parse("0-1:24.2.1(1)\r\n")
+
+
+def test_a_capture_that_lost_its_cr_bytes_passes_the_crc(twin: str) -> None:
+    """The CRC matches once LF is read as CRLF (dsmr_parser rejects such a capture)."""
+    lf = V5.replace("\r\n", "\n")
+    TelegramParser.validate_checksum(lf)
+    assert TelegramParser(specs.V5).parse(lf).CURRENT_ELECTRICITY_USAGE.value == Decimal("0.244")

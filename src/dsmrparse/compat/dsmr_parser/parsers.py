@@ -125,7 +125,8 @@ class DSMRObjectParser:
 
     def parse(self, line: str) -> Any:
         """dsmr_parser's entry: one line of text (``0-1:24.2.1(...)(...)``)."""
-        return self.build(line, _GROUP.findall(line), time_context(_AMSTERDAM))
+        obis = line.partition("(")[0].strip()
+        return self.build(obis, _GROUP.findall(line), time_context(_AMSTERDAM))
 
 
 class CosemParser(DSMRObjectParser):
