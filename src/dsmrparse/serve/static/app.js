@@ -140,19 +140,16 @@ function stampText() {
 
 function renderToday() {
   const base = state.dayBase;
-  const live = Object.fromEntries(REGISTERS.map((r) => [r, value(r)]));
-  if (!base || live.energy_delivered_tariff1 === null) {
-    $("#today-note").textContent = base ? "" : "(needs yesterday's reading in the history)";
+  const live = REGISTERS.map((r) => value(r));
+  if (!base || live[0] === null) {
+    $("#today-note").textContent = base ? "" : "(waiting for today's history)";
     return;
   }
-  const use = {
-    edt1: live.energy_delivered_tariff1 - base.edt1,
-    edt2: live.energy_delivered_tariff2 - base.edt2,
-    ert1: live.energy_returned_tariff1 - base.ert1,
-    ert2: live.energy_returned_tariff2 - base.ert2,
-    gdt: live.gas_delivered === null ? null : live.gas_delivered - base.gdt,
-  };
-  $("#today-note").textContent = "";
+  const use = {};
+  KEYS.forEach((k, i) => {
+    use[k] = live[i] === null || base[k] === null ? null : live[i] - base[k];
+  });
+  $("#today-note").textContent = `since ${base.since}`;
   setValue("today-import", use.edt1 + use.edt2, 3);
   setValue("today-export", use.ert1 + use.ert2, 3);
   setValue("today-gas", use.gdt, 3);
@@ -170,23 +167,31 @@ function renderRolling() {
   });
 }
 
+// Today's usage = the live registers minus those at the start of today's day period.
 async function loadToday() {
-  const records = toRecords(await api("/api/v1/hist/days"));
-  const today = new Date();
-  const before = records.filter((r) => r.date < new Date(today.getFullYear(), today.getMonth(), today.getDate()));
-  state.dayBase = before.length ? before[before.length - 1] : null;
+  const today = meterNow();
+  const doc = await api(`/api/v1/hist/days?from=${today.slice(0, 10)}`);
+  const rows = listOf(doc, "days").filter((r) => r.start_registers && !r.missing);
+  const row = rows[rows.length - 1];
+  state.dayBase = row
+    ? { ...Object.fromEntries(KEYS.map((k) => [k, num(row.start_registers[k])])), since: String(row.start).slice(11, 16) || "00:00" }
+    : null;
   renderToday();
 }
 
 // ---- push channel ----------------------------------------------------------------------------
 
 function onTelegram(data) {
+  const live = $("#live");
+  live.dataset.count = String(Number(live.dataset.count || 0) + 1); // telegrams pushed to this page
+  const day = meterNow().slice(0, 10);
   state.actual = byName(data.actual);
   state.telegram = data.telegram || null;
   const now = Date.now() / 1000;
   const imp = value("power_delivered");
   if (imp !== null) state.rolling.push([now, imp, value("power_returned") || 0]);
   while (state.rolling.length && state.rolling[0][0] < now - ROLLING_SPAN) state.rolling.shift();
+  if (meterNow().slice(0, 10) !== day) guard(loadToday()); // midnight passed on the meter
   renderNow();
   if (state.page === "fields") renderFields();
   if (state.page === "telegram") guard(loadTelegram());
@@ -214,25 +219,81 @@ function connect() {
 
 // ---- history pages ---------------------------------------------------------------------------
 
-// recid "YYMMDDHH" -> a local Date (the firmware keys every period by the timestamp's first 8 digits)
-function recDate(recid) {
-  const s = String(recid);
+const KEYS = ["edt1", "edt2", "ert1", "ert2", "gdt"];
+const pad = (n) => String(n).padStart(2, "0");
+
+// The meter's local time "YYYY-MM-DDTHH:MM:SS" (periods follow the meter's clock, not the
+// browser's: a simulated meter may live in another day).
+function meterNow() {
+  const stamp = stampText();
+  if (/^\d{4}-\d\d-\d\d \d\d:\d\d/.test(stamp)) return stamp.replace(" ", "T");
+  const d = new Date();
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:00`;
+}
+
+// Calendar arithmetic on local wall-clock parts, done in UTC so no browser zone interferes.
+function shift(localIso, { hours = 0, days = 0, months = 0 }) {
+  const [y, mo, d, h] = [0, 5, 8, 11].map((i, j) => parseInt(localIso.slice(i, i + (j ? 2 : 4)), 10) || 0);
+  const t = new Date(Date.UTC(y, mo - 1 + months, d + days, h + hours));
+  return `${t.getUTCFullYear()}-${pad(t.getUTCMonth() + 1)}-${pad(t.getUTCDate())}T${pad(t.getUTCHours())}:00`;
+}
+
+// Default windows: the firmware's 48 hours, 14 days, and 24 months (a year back for comparison).
+function defaultRange(period) {
+  const now = meterNow();
+  if (period === "hours") return { from: shift(now.slice(0, 13), { hours: -48 }) };
+  if (period === "days") return { from: shift(now.slice(0, 10), { days: -14 }).slice(0, 10) };
+  return { from: `${shift(now.slice(0, 7) + "-01", { months: -23 }).slice(0, 7)}-01` };
+}
+
+// A chosen range from the form: dates are inclusive, so "to" becomes the start of the next one.
+function chosenRange(period, from, to) {
+  const out = {};
+  if (from) out.from = period === "months" ? `${from}-01` : from;
+  if (to) {
+    if (period === "hours") out.to = to;
+    else if (period === "days") out.to = shift(to, { days: 1 }).slice(0, 10);
+    else out.to = shift(`${to}-01`, { months: 1 }).slice(0, 10);
+  }
+  return out;
+}
+
+function listOf(doc, kind) {
+  return doc && Array.isArray(doc[kind]) ? doc[kind] : rowsOf(doc);
+}
+
+// "2026-12-01T22:00:00+01:00" or recid "26120122" -> wall-clock parts as a Date (labels only)
+function startOf(row) {
+  const m = /^(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d))?/.exec(String(row.start || ""));
+  if (m) return new Date(+m[1], +m[2] - 1, +m[3], +(m[4] || 0));
+  const s = String(row.recid);
   const part = (i) => parseInt(s.slice(i, i + 2), 10) || 0;
   return new Date(2000 + part(0), Math.max(0, part(2) - 1), part(4) || 1, part(6));
 }
 
-function toRecords(doc) {
-  const recs = rowsOf(doc)
-    .filter((r) => r && r.recid !== undefined && !/^0+$/.test(String(r.recid)))
-    .map((r) => ({
-      recid: String(r.recid), date: recDate(r.recid),
-      edt1: num(r.edt1) ?? 0, edt2: num(r.edt2) ?? 0, ert1: num(r.ert1) ?? 0, ert2: num(r.ert2) ?? 0, gdt: num(r.gdt) ?? 0,
+// One entry per period: usage from the server's range view; for a bare firmware list (no usage
+// given) the difference to the period before, as the firmware's own pages compute it.
+export function periodsOf(doc, kind) {
+  const rows = listOf(doc, kind).filter((r) => r && r.recid !== undefined && !/^0+$/.test(String(r.recid)));
+  if (rows.some((r) => "usage" in r || r.missing)) {
+    return rows.map((r) => ({
+      recid: String(r.recid), date: startOf(r), missing: !!r.missing, gap: !!r.gap, corrected: !!r.corrected,
+      usage: r.usage ? Object.fromEntries(KEYS.map((k) => [k, num(r.usage[k])])) : null,
+      costs: num(r.costs),
     }));
-  return recs.sort((a, b) => a.date - b.date);
+  }
+  const sorted = rows.map((r) => ({ r, date: startOf(r) })).sort((a, b) => a.date - b.date);
+  const out = [];
+  for (let i = 1; i < sorted.length; i++) {
+    const usage = {};
+    for (const k of KEYS) {
+      const d = num(sorted[i].r[k]) - num(sorted[i - 1].r[k]);
+      usage[k] = d >= 0 ? +d.toFixed(3) : null; // a register going down: a new meter, no usage
+    }
+    out.push({ recid: String(sorted[i].r.recid), date: sorted[i].date, usage, costs: null });
+  }
+  return out;
 }
-
-const pad = (n) => String(n).padStart(2, "0");
-const isoDay = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 
 function label(period, d) {
   if (period === "hours") return `${pad(d.getHours())}:00`;
@@ -241,37 +302,20 @@ function label(period, d) {
 }
 
 function fullLabel(period, d) {
-  if (period === "hours") return `${isoDay(d)} ${pad(d.getHours())}:00`;
-  if (period === "days") return isoDay(d);
+  const day = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  if (period === "hours") return `${day} ${pad(d.getHours())}:00`;
+  if (period === "days") return day;
   return label(period, d);
 }
 
-// Usage of a period: its registers minus those of the period before (as the firmware's pages
-// compute it). A register that went down (a new meter) gives no usage rather than a negative one.
-export function usages(records) {
-  const out = [];
-  for (let i = 1; i < records.length; i++) {
-    const a = records[i - 1];
-    const b = records[i];
-    const use = { recid: b.recid, date: b.date };
-    for (const k of ["edt1", "edt2", "ert1", "ert2", "gdt"]) {
-      const d = b[k] - a[k];
-      use[k] = d >= 0 ? +d.toFixed(3) : null;
-    }
-    out.push(use);
-  }
-  return out;
-}
-
-// Costs from the tariff settings; the fixed network costs are per month, spread over days and hours.
+// Costs from the tariff settings, as the server computes them: import minus export plus gas;
+// the fixed network costs (per month in the firmware) on month rows only.
 function cost(use, period) {
   const t = (name) => num(state.settings[name]) ?? 0;
   const variable =
     (use.edt1 ?? 0) * t("ed_tariff1") + (use.edt2 ?? 0) * t("ed_tariff2") -
     (use.ert1 ?? 0) * t("er_tariff1") - (use.ert2 ?? 0) * t("er_tariff2") + (use.gdt ?? 0) * t("gd_tariff");
-  const fixedMonth = t("electr_netw_costs") + t("gas_netw_costs");
-  const share = period === "months" ? 1 : period === "days" ? 12 / 365 : 12 / 8760;
-  return variable + fixedMonth * share;
+  return variable + (period === "months" ? t("electr_netw_costs") + t("gas_netw_costs") : 0);
 }
 
 function buildPeriodPage(section) {
@@ -283,52 +327,56 @@ function buildPeriodPage(section) {
   if (period === "months") for (const i of form.querySelectorAll("input")) i.type = "month";
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    state.periods[period] = { from: form.elements.from.value, to: form.elements.to.value };
+    state.periods[period] = chosenRange(period, form.elements.from.value, form.elements.to.value);
     guard(loadPeriod(period));
   });
   form.elements.latest.addEventListener("click", () => {
     form.reset();
-    state.periods[period] = {};
+    delete state.periods[period];
     guard(loadPeriod(period));
   });
   section.dataset.built = "1";
 }
 
 async function loadPeriod(period) {
-  const range = state.periods[period] || {};
-  const query = new URLSearchParams();
-  if (range.from) query.set("from", range.from);
-  if (range.to) query.set("to", range.to);
-  const q = query.toString();
-  const records = toRecords(await api(`/api/v1/hist/${period}${q ? `?${q}` : ""}`));
-  renderPeriod(period, usages(records));
+  const range = state.periods[period] || defaultRange(period);
+  const query = new URLSearchParams(Object.entries(range).filter(([, v]) => v));
+  const url = `/api/v1/hist/${period}?${query}`;
+  const doc = await api(url);
+  const section = document.getElementById(`page-${period}`);
+  section.dataset.query = url; // what the charts show, for anyone checking them against the API
+  renderPeriod(period, periodsOf(doc, period));
 }
 
-function renderPeriod(period, uses) {
+const sumImport = (u) => (u && u.edt1 !== null && u.edt2 !== null ? +(u.edt1 + u.edt2).toFixed(3) : null);
+
+function renderPeriod(period, periods) {
   const section = document.getElementById(`page-${period}`);
-  let shown = uses;
+  let shown = periods;
   let previous = null;
   if (period === "months") {
     // the firmware's month view: the last twelve months beside the same months a year earlier
-    const byKey = new Map(uses.map((u) => [`${u.date.getFullYear()}-${u.date.getMonth()}`, u]));
-    shown = uses.slice(-12);
-    previous = shown.map((u) => byKey.get(`${u.date.getFullYear() - 1}-${u.date.getMonth()}`) || null);
+    const key = (d) => `${d.getFullYear()}-${d.getMonth()}`;
+    const byKey = new Map(periods.map((p) => [key(p.date), p]));
+    shown = periods.slice(-12);
+    previous = shown.map((p) => byKey.get(key(new Date(p.date.getFullYear() - 1, p.date.getMonth(), 1))) || null);
   }
-  const labels = shown.map((u) => label(period, u.date));
+  const labels = shown.map((p) => label(period, p.date));
+  const values = (k) => shown.map((p) => (p.usage ? p.usage[k] : null));
   const electricity = [
-    { name: "import T1", cls: "s-imp1", stack: "import", values: shown.map((u) => u.edt1) },
-    { name: "import T2", cls: "s-imp2", stack: "import", values: shown.map((u) => u.edt2) },
-    { name: "export T1", cls: "s-exp1", stack: "export", values: shown.map((u) => u.ert1) },
-    { name: "export T2", cls: "s-exp2", stack: "export", values: shown.map((u) => u.ert2) },
+    { name: "import T1", cls: "s-imp1", stack: "import", values: values("edt1") },
+    { name: "import T2", cls: "s-imp2", stack: "import", values: values("edt2") },
+    { name: "export T1", cls: "s-exp1", stack: "export", values: values("ert1") },
+    { name: "export T2", cls: "s-exp2", stack: "export", values: values("ert2") },
   ];
-  const gas = [{ name: "gas", cls: "s-gas", values: shown.map((u) => u.gdt) }];
+  const gas = [{ name: "gas", cls: "s-gas", values: values("gdt") }];
   if (previous) {
-    const sum = (u) => (u && u.edt1 !== null && u.edt2 !== null ? +(u.edt1 + u.edt2).toFixed(3) : null);
-    electricity.push({ name: "import a year earlier", cls: "s-prev", stack: "prev", values: previous.map(sum) });
-    gas.push({ name: "a year earlier", cls: "s-prev", values: previous.map((u) => (u ? u.gdt : null)) });
+    electricity.push({ name: "import a year earlier", cls: "s-prev", stack: "prev", values: previous.map((p) => sumImport(p && p.usage)) });
+    gas.push({ name: "gas a year earlier", cls: "s-prev", values: previous.map((p) => (p && p.usage ? p.usage.gdt : null)) });
   }
-  barChart($(".chart-electricity", section), { labels, series: electricity });
-  barChart($(".chart-gas", section), { labels, series: gas, height: 160 });
+  const ids = shown.map((p) => p.recid);
+  barChart($(".chart-electricity", section), { labels, ids, series: electricity });
+  barChart($(".chart-gas", section), { labels, ids, series: gas, height: 160 });
   renderPeriodTable(section, period, shown, previous);
 }
 
@@ -339,33 +387,36 @@ function renderPeriodTable(section, period, shown, previous) {
   table.tHead.replaceChildren();
   const hr = table.tHead.insertRow();
   for (const h of head) cell(hr, h, "th");
-  table.tBodies[0].replaceChildren();
-  const total = { edt1: 0, edt2: 0, ert1: 0, ert2: 0, gdt: 0 };
-  [...shown].reverse().forEach((u, j) => {
-    const tr = table.tBodies[0].insertRow();
-    tr.dataset.recid = u.recid;
-    cell(tr, fullLabel(period, u.date), "th");
-    for (const k of ["edt1", "edt2", "ert1", "ert2", "gdt"]) {
-      cell(tr, u[k] === null ? "\u2013" : u[k].toFixed(3)).dataset.key = k;
-      total[k] += u[k] ?? 0;
+  const total = { edt1: 0, edt2: 0, ert1: 0, ert2: 0, gdt: 0, cost: 0 };
+  const rows = [...shown].reverse().map((p, j) => {
+    const tr = document.createElement("tr");
+    tr.dataset.recid = p.recid;
+    const note = p.missing ? " (no data)" : p.gap ? " (gap)" : p.corrected ? " (corrected)" : "";
+    cell(tr, fullLabel(period, p.date) + note, "th");
+    for (const k of KEYS) {
+      const v = p.usage ? p.usage[k] : null;
+      cell(tr, v === null ? "\u2013" : v.toFixed(3)).dataset.key = k;
+      total[k] += v ?? 0;
     }
-    cell(tr, cost(u, period).toFixed(2));
+    const c = p.costs ?? (p.usage ? cost(p.usage, period) : null);
+    total.cost += c ?? 0;
+    cell(tr, c === null ? "\u2013" : c.toFixed(2));
     if (previous) {
-      const p = previous[shown.length - 1 - j];
-      cell(tr, p ? (p.edt1 + p.edt2).toFixed(3) : "\u2013");
-      cell(tr, p && p.gdt !== null ? p.gdt.toFixed(3) : "\u2013");
+      const q = previous[shown.length - 1 - j];
+      const imp = sumImport(q && q.usage);
+      cell(tr, imp === null ? "\u2013" : imp.toFixed(3));
+      cell(tr, q && q.usage && q.usage.gdt !== null ? q.usage.gdt.toFixed(3) : "\u2013");
     }
+    return tr;
   });
+  table.tBodies[0].replaceChildren(...rows);
   table.tFoot.replaceChildren();
   if (shown.length) {
     const tr = table.tFoot.insertRow();
     cell(tr, "Total", "th");
-    for (const k of ["edt1", "edt2", "ert1", "ert2", "gdt"]) cell(tr, total[k].toFixed(3));
-    cell(tr, cost(total, period === "months" ? "months" : period).toFixed(2)).title = "fixed costs counted once per period";
-    if (previous) {
-      cell(tr, "");
-      cell(tr, "");
-    }
+    for (const k of KEYS) cell(tr, total[k].toFixed(3));
+    cell(tr, total.cost.toFixed(2));
+    if (previous) for (let i = 0; i < 2; i++) cell(tr, "");
   }
 }
 
@@ -473,6 +524,7 @@ function renderSettings() {
       if (row.max !== undefined) input.max = row.max;
     } else {
       input.type = /passw|token|key/i.test(row.name) ? "password" : "text";
+      if (input.type === "password") input.autocomplete = "new-password";
       if (row.maxlen) input.maxLength = row.maxlen;
     }
     input.value = text(row.value);
@@ -523,7 +575,7 @@ async function saveMonth(event) {
   if (tokenInput.value) state.token = tokenInput.value;
   const [year, month] = $("#month-id").value.split("-");
   const record = { recid: `${year.slice(2)}${month}` };
-  for (const k of ["edt1", "edt2", "ert1", "ert2", "gdt"]) record[k] = Number(form.elements[k].value);
+  for (const k of KEYS) record[k] = Number(form.elements[k].value);
   try {
     await api("/api/v1/hist/months", { method: "POST", body: JSON.stringify(record) });
     status.textContent = `saved ${year}-${month}`;
@@ -543,8 +595,10 @@ async function saveMonth(event) {
 async function prefillMonth() {
   const [year, month] = $("#month-id").value.split("-");
   if (!month) return;
-  const rec = toRecords(await api("/api/v1/hist/months")).find((r) => r.date.getFullYear() === +year && r.date.getMonth() + 1 === +month);
-  for (const k of ["edt1", "edt2", "ert1", "ert2", "gdt"]) $(`#month-${k}`).value = rec ? rec[k].toFixed(3) : "";
+  const next = shift(`${year}-${month}-01`, { months: 1 }).slice(0, 10);
+  const rows = listOf(await api(`/api/v1/hist/months?from=${year}-${month}-01&to=${next}`), "months");
+  const rec = rows.find((r) => !r.missing && KEYS.every((k) => num(r[k]) !== null));
+  for (const k of KEYS) $(`#month-${k}`).value = rec ? num(rec[k]).toFixed(3) : "";
 }
 
 // ---- routing ---------------------------------------------------------------------------------
@@ -595,15 +649,17 @@ function start() {
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(() => show(state.page), 200);
   });
-  // the first values without waiting for the next telegram; then the push channel takes over
-  guard(
-    Promise.all([api("/api/v1/sm/actual"), loadSettings()]).then(([actual]) => {
-      if (!Object.keys(state.actual).length) state.actual = byName(actual);
-      renderNow();
-    }),
-  );
   connect();
-  show(location.hash.slice(1) || "now");
+  // the first values without waiting for the next telegram (the history pages need the meter's
+  // time); then the push channel takes over
+  const first = Promise.all([api("/api/v1/sm/actual"), api("/api/v2/telegram").catch(() => null), loadSettings()]);
+  first
+    .then(([actual, telegram]) => {
+      if (!state.telegram) state.telegram = telegram;
+      if (!Object.keys(state.actual).length) state.actual = byName(actual);
+      showError(null);
+    }, showError)
+    .finally(() => show(location.hash.slice(1) || "now"));
 }
 
 start();

@@ -67,8 +67,9 @@ function legend(svg, box, series) {
 }
 
 // Bars per label. series: [{name, cls, values: [number|null], stack}] - series with the same
-// stack key are stacked, different keys stand side by side within a label's slot.
-export function barChart(svg, { labels, series, height = 220, empty = "no data yet" }) {
+// stack key are stacked, different keys stand side by side within a label's slot. ids (optional)
+// name each slot's period in data-id.
+export function barChart(svg, { labels, ids = [], series, height = 220, empty = "no data yet" }) {
   const box = frame(svg, height);
   const stacks = [...new Set(series.map((s) => s.stack ?? s.name))];
   let max = 0;
@@ -104,7 +105,7 @@ export function barChart(svg, { labels, series, height = 220, empty = "no data y
         base -= h;
         const r = el("rect", {
           x: x.toFixed(2), y: base.toFixed(3), width: Math.max(1, barW - 1).toFixed(2), height: h.toFixed(3),
-          class: `bar ${s.cls}`, "data-label": label, "data-series": s.name, "data-value": v,
+          class: `bar ${s.cls}`, "data-id": ids[i] ?? i, "data-label": label, "data-series": s.name, "data-value": v,
         }, bars);
         el("title", {}, r, `${label} ${s.name}: ${fmt(v)}`);
       }
