@@ -62,9 +62,9 @@ def _start_server(data: Path) -> Server:
     command = [
         sys.executable, "-m", "dsmrparse", "serve", "--simulate", "dsmr5",
         "--host", "127.0.0.1", "--port", "0", "--data", str(data),
-        # fast simulated time: ten meter minutes a telegram, five telegrams a second, so the
-        # history holds several hours after a few seconds
-        "--simulate-step", "600", "--simulate-interval", "0.2",
+        # fast simulated time: two meter minutes a telegram, ten telegrams a second, so the
+        # history holds a few hours after ten seconds
+        "--sim-step", "120", "--interval", "0.1",
     ]  # fmt: skip
     process = subprocess.Popen(
         command, cwd=data, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -292,11 +292,18 @@ def test_settings_saved_in_the_form_come_back_from_the_api(page: Any, server: Se
     host = page.find_element(By.ID, "set-hostname")
     host.clear()
     host.send_keys("meterkast")
+    before = {r["name"]: r["value"] for r in server.get("/api/v1/dev/settings")["settings"]}
+    switch = page.find_element(By.ID, "set-sm_has_fase_info")  # a 0/1 setting is a checkbox
+    assert switch.get_attribute("type") == "checkbox"
+    switch.click()
     page.find_element(By.CSS_SELECTOR, "#settings-form button[type=submit]").click()
-    _wait(lambda: "saved" in page.find_element(By.ID, "settings-status").text, 10, "saving")
+    _wait(lambda: "saved 3" in page.find_element(By.ID, "settings-status").text, 10, "saving")
     settings = {r["name"]: r["value"] for r in server.get("/api/v1/dev/settings")["settings"]}
     assert float(settings["ed_tariff1"]) == pytest.approx(0.23456)
     assert settings["hostname"] == "meterkast"
+    assert int(settings["sm_has_fase_info"]) == 1 - int(before["sm_has_fase_info"])
+    # the form shows what the server now holds
+    assert page.find_element(By.ID, "set-hostname").get_attribute("value") == "meterkast"
 
 
 def test_a_month_corrected_by_hand_is_stored(page: Any, server: Server) -> None:

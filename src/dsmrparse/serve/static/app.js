@@ -35,7 +35,9 @@ async function api(path, options = {}) {
   const type = response.headers.get("content-type") || "";
   const body = type.includes("json") ? await response.json() : await response.text();
   if (!response.ok) {
-    const message = typeof body === "object" && body ? body.error || body.message || JSON.stringify(body) : body;
+    // the server's errors: {"error": {"status", "message"}}
+    const e = body && typeof body === "object" ? body.error : null;
+    const message = e ? e.message || JSON.stringify(e) : typeof body === "object" ? JSON.stringify(body) : body;
     throw new ApiError(response.status, String(message).slice(0, 300));
   }
   return body;
@@ -480,6 +482,8 @@ async function loadSystem() {
 
 // ---- settings --------------------------------------------------------------------------------
 
+// Labels and groups of the firmware's settings (and the server's own); unknown names are shown
+// as they are, in "Other", so a newer server's settings can still be edited.
 const SETTING_LABELS = {
   hostname: "Host name",
   ed_tariff1: "Import tariff 1 (per kWh)",
@@ -490,13 +494,35 @@ const SETTING_LABELS = {
   electr_netw_costs: "Electricity fixed costs (per month)",
   gas_netw_costs: "Gas fixed costs (per month)",
   tlgrm_interval: "Telegram interval (s)",
-  mqtt_broker: "MQTT broker",
+  pre_dsmr40: "Meter older than DSMR 4",
+  sm_has_fase_info: "Meter reports each phase",
+  mbus1_type: "MBus 1 device type (3 gas, 4 heat, 7 water)",
+  mbus2_type: "MBus 2 device type",
+  mbus3_type: "MBus 3 device type",
+  mbus4_type: "MBus 4 device type",
+  readings_days: "Keep fine readings (days)",
+  readings_resolution: "Fine readings every (s)",
+  mqtt_broker: "MQTT broker (empty: off)",
   mqtt_broker_port: "MQTT port",
   mqtt_user: "MQTT user",
   mqtt_passwd: "MQTT password",
   mqtt_toptopic: "MQTT top topic",
-  mqtt_interval: "MQTT interval (s)",
+  mqtt_interval: "MQTT interval (s, 0: off)",
+  mqtt_discovery: "Home Assistant discovery",
+  mqtt_discovery_prefix: "Discovery prefix",
+  index_page: "Start page file",
+  dailyreboot: "Daily reboot (firmware only)",
+  oled_type: "OLED type (firmware only)",
+  oled_screen_time: "OLED screen time (firmware only)",
+  oled_flip_screen: "OLED flipped (firmware only)",
 };
+const SETTING_GROUPS = [
+  ["Tariffs", /tariff|netw_costs/],
+  ["Meter", /^(pre_dsmr40|sm_has_fase_info|mbus\d_type|tlgrm_interval)$/],
+  ["History", /^readings_/],
+  ["MQTT", /^mqtt_/],
+  ["Other", /./],
+];
 
 async function loadSettings() {
   const doc = await api("/api/v1/dev/settings");
@@ -504,34 +530,56 @@ async function loadSettings() {
   state.settings = Object.fromEntries(state.settingRows.map((r) => [r.name, r.value]));
 }
 
+function settingInput(row) {
+  const input = document.createElement("input");
+  input.id = `set-${row.name}`;
+  input.name = row.name;
+  if (row.type === "i" && +row.min === 0 && +row.max === 1) {
+    input.type = "checkbox"; // the firmware's 0/1 switches
+    input.checked = +row.value === 1;
+    input.dataset.original = input.checked ? "1" : "0";
+    return input;
+  }
+  if (row.type === "i" || row.type === "f") {
+    input.type = "number";
+    input.step = row.type === "i" ? "1" : "any";
+    if (row.min !== undefined) input.min = row.min;
+    if (row.max !== undefined) input.max = row.max;
+  } else {
+    input.type = /passw|token|key/i.test(row.name) ? "password" : "text";
+    if (input.type === "password") input.autocomplete = "new-password";
+    if (row.maxlen) input.maxLength = row.maxlen;
+  }
+  input.value = text(row.value);
+  input.dataset.original = input.value;
+  return input;
+}
+
+const inputValue = (input) => (input.type === "checkbox" ? (input.checked ? "1" : "0") : input.value);
+
 function renderSettings() {
   const box = $("#settings-fields");
-  box.replaceChildren();
+  const groups = new Map(SETTING_GROUPS.map(([name]) => [name, []]));
   for (const row of state.settingRows) {
+    const group = SETTING_GROUPS.find(([, re]) => re.test(row.name))[0];
     const div = document.createElement("div");
     div.className = "row";
-    const id = `set-${row.name}`;
     const lab = document.createElement("label");
-    lab.htmlFor = id;
+    lab.htmlFor = `set-${row.name}`;
     lab.textContent = SETTING_LABELS[row.name] || row.name;
-    const input = document.createElement("input");
-    input.id = id;
-    input.name = row.name;
-    if (row.type === "i" || row.type === "f") {
-      input.type = "number";
-      input.step = row.type === "i" ? "1" : "any";
-      if (row.min !== undefined) input.min = row.min;
-      if (row.max !== undefined) input.max = row.max;
-    } else {
-      input.type = /passw|token|key/i.test(row.name) ? "password" : "text";
-      if (input.type === "password") input.autocomplete = "new-password";
-      if (row.maxlen) input.maxLength = row.maxlen;
-    }
-    input.value = text(row.value);
-    input.dataset.original = input.value;
-    div.append(lab, input);
-    box.appendChild(div);
+    div.append(lab, settingInput(row));
+    groups.get(group).push(div);
   }
+  const sets = [];
+  for (const [name, rows] of groups) {
+    if (!rows.length) continue;
+    const fs = document.createElement("fieldset");
+    const legend = document.createElement("legend");
+    legend.textContent = name;
+    fs.append(legend, ...rows);
+    sets.push(fs);
+  }
+  box.replaceChildren(...sets);
 }
 
 // Writes go one setting at a time, {"name", "value"}, as the firmware's editor sends them.
@@ -543,13 +591,13 @@ async function saveSettings(event) {
     state.token = tokenInput.value;
     sessionStorage.setItem("dsmrparse-token", state.token);
   }
-  const changed = [...document.querySelectorAll("#settings-fields input")].filter((i) => i.value !== i.dataset.original);
+  const changed = [...document.querySelectorAll("#settings-fields input")].filter((i) => inputValue(i) !== i.dataset.original);
   if (!event.target.reportValidity()) return;
   try {
     for (const input of changed) {
-      const v = input.type === "number" ? Number(input.value) : input.value;
+      const v = input.type === "number" || input.type === "checkbox" ? Number(inputValue(input)) : input.value;
       await api("/api/v1/dev/settings", { method: "POST", body: JSON.stringify({ name: input.name, value: v }) });
-      input.dataset.original = input.value;
+      input.dataset.original = inputValue(input);
     }
     status.textContent = changed.length ? `saved ${changed.length} setting${changed.length > 1 ? "s" : ""}` : "nothing changed";
     status.dataset.state = "ok";
@@ -609,6 +657,8 @@ function show(page) {
   for (const section of document.querySelectorAll("main > section")) section.hidden = section.dataset.page !== page;
   for (const a of document.querySelectorAll("#nav a")) a.classList.toggle("active", a.hash === `#${page}`);
   const section = document.getElementById(`page-${page}`);
+  if (state.shown !== page) window.scrollTo(0, 0); // a new page starts at its top
+  state.shown = page;
   if (section.dataset.period) {
     if (!section.dataset.built) buildPeriodPage(section);
     guard(loadPeriod(page));
