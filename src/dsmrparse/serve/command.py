@@ -184,7 +184,8 @@ async def _main(settings: Any, settings_path: Path, data: Path, args: argparse.N
             logger.publishers.append(client)
             app["mqtt"] = client
 
-    app = make_app(logger, save_settings, token, token_required=not loopback)
+    # a token that was set is always asked for; beyond loopback there always is one
+    app = make_app(logger, save_settings, token, token_required=bool(token))
     mqtt_restart()
     runner = web.AppRunner(app, access_log=log if args.verbose else None)
     await runner.setup()

@@ -90,7 +90,8 @@ def _raw(telegram: Telegram, name: str) -> str | None:
     if name not in telegram:
         return None
     raw = telegram.entry(name).raw
-    return "".join(f"({g})" for g in raw)[1:-1] if len(raw) > 1 else (raw[0] if raw else "")
+    # several groups (the failure log) as arduino-dsmr keeps them: the raw "(...)(...)" text
+    return "".join(f"({g})" for g in raw) if len(raw) > 1 else (raw[0] if raw else "")
 
 
 def values(telegram: Telegram, mbus_types: dict[int, int]) -> dict[str, tuple[Any, str]]:

@@ -55,7 +55,7 @@ class Settings:
     mqtt_user: str = ""
     mqtt_passwd: str = ""
     mqtt_toptopic: str = "dsmrparse"
-    mqtt_interval: int = 0
+    mqtt_interval: int = 10  # seconds; 0 turns publishing off, as in the firmware
     # ---- ours ----
     host: str = "127.0.0.1"
     port: int = 8080

@@ -17,7 +17,6 @@ import contextlib
 import logging
 import sqlite3
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -136,7 +135,7 @@ class Store:
         self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a killed process loses nothing
         self.db.execute("PRAGMA busy_timeout=5000")
         self._migrate()
-        self.started = time.time()
+        self._stored_this_run = False
         self._last_prune = 0.0
 
     # ---- schema -------------------------------------------------------------------------------
@@ -209,6 +208,7 @@ class Store:
                 self.error = str(exc)
                 return False
             self.writes += 1
+            self._stored_this_run = True
             if self.error is not None:
                 log.warning("history store %s: writing again", self.path)
                 self.error = None
@@ -229,7 +229,8 @@ class Store:
         last = self.last_seen()
         series = int(self._meta("series", "1") or 1)
         if last is not None and moment - last > self.gap_seconds:
-            reason = "server down" if last < self.started else "no telegrams"
+            # before this run's first telegram the silence spans a restart: the server was down
+            reason = "no telegrams" if self._stored_this_run else "server down"
             self.db.execute("INSERT INTO gaps VALUES (?, ?, ?)", (last, moment, reason))
         previous = self._meta("registers")
         if previous:
