@@ -11,17 +11,17 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import dsmrparse
+pytest.importorskip("aiohttp")
+
+import dsmrparse  # noqa: E402
+from _serve_proc import Server as ServeProcess  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -29,6 +29,7 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 PAGES = ("now", "hours", "days", "months", "fields", "telegram", "system", "settings")
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
 DESKTOP = (1280, 900)
+SIMULATE = ("--simulate", "dsmr5", "--sim-step", "120", "--interval", "0.1")
 
 # In CI the browser must be there (.ci/run installs it): a silent skip would hide the whole file.
 _MISSING = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).exists()]
@@ -44,70 +45,31 @@ pytestmark = pytest.mark.skipif(bool(_MISSING), reason=f"missing {', '.join(_MIS
 # ---- the server ------------------------------------------------------------------------------
 
 
-class Server:
-    def __init__(self, process: subprocess.Popen[str], url: str) -> None:
-        self.process = process
-        self.url = url
+class Server(ServeProcess):
+    """The serve tests' subprocess helper, plus reading any answer as JSON or text."""
 
-    def get(self, path: str) -> Any:
-        with urllib.request.urlopen(self.url + path, timeout=10) as response:
-            body = response.read()
-            if "json" in response.headers.get("Content-Type", ""):
-                return json.loads(body)
-            return body.decode("latin-1")
-
-
-def _start_server(data: Path) -> Server:
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), PYTHONUNBUFFERED="1")
-    command = [
-        sys.executable, "-m", "dsmrparse", "serve", "--simulate", "dsmr5",
-        "--host", "127.0.0.1", "--port", "0", "--data", str(data),
-        # fast simulated time: two meter minutes a telegram, ten telegrams a second, so the
-        # history holds a few hours after ten seconds
-        "--sim-step", "120", "--interval", "0.1",
-    ]  # fmt: skip
-    process = subprocess.Popen(
-        command, cwd=data, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    assert process.stdout is not None
-    seen: list[str] = []
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
-        if match and match.group(1) != "0":
-            return Server(process, f"http://127.0.0.1:{match.group(1)}")
-    process.kill()
-    raise AssertionError("dsmrparse serve did not announce its address:\n" + "".join(seen))
+    def get(self, path: str, **headers: str) -> Any:  # type: ignore[override]
+        status, body, answer_headers = super().get(path, **headers)
+        assert status == 200, (path, status, body[:300])
+        if "json" in answer_headers.get("Content-Type", ""):
+            return json.loads(body)
+        return body.decode("latin-1")
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = _start_server(tmp_path_factory.mktemp("serve-data"))
-    # keep reading its output so a chatty server never blocks on a full pipe
-    import threading
-
-    assert srv.process.stdout is not None
-    threading.Thread(target=srv.process.stdout.read, daemon=True).start()
+    # fast simulated time: two meter minutes a telegram, ten telegrams a second, so the history
+    # holds a few hours after ten seconds
+    srv = Server(tmp_path_factory.mktemp("serve-data"), *SIMULATE)
     try:
-        _wait(lambda: len(_hours(srv)) >= 3, 60, "three hours of history")
+        srv.wait_for(lambda: len(_hours(srv)) >= 3, 60)
         yield srv
     finally:
-        srv.process.terminate()
-        try:
-            srv.process.wait(10)
-        except subprocess.TimeoutExpired:
-            srv.process.kill()
+        srv.stop()
 
 
 def _hours(srv: Server) -> list[dict[str, Any]]:
-    try:
-        return list(srv.get("/api/v1/hist/hours")["hours"])
-    except OSError:
-        return []
+    return list(srv.get("/api/v1/hist/hours")["hours"])
 
 
 def _wait(condition: Any, seconds: float, what: str) -> Any:
@@ -161,8 +123,12 @@ def page(browser: Any, server: Server) -> Iterator[Any]:
     _assert_clean_console(browser)
 
 
-def _assert_clean_console(browser: Any) -> None:
-    problems = [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+def _assert_clean_console(browser: Any, allowed: str = "\0") -> None:
+    problems = [
+        e
+        for e in browser.get_log("browser")
+        if e["level"] in ("SEVERE", "ERROR") and allowed not in e["message"]
+    ]
     assert not problems, f"browser console errors: {problems}"
 
 
@@ -182,6 +148,12 @@ def _open(browser: Any, server: Server, name: str) -> None:
 
 def _js(browser: Any, script: str, *args: Any) -> Any:
     return browser.execute_script(script, *args)
+
+
+def _click(browser: Any, element: Any) -> None:
+    """Click as a person would: the element in the middle of the screen, not under the header."""
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+    element.click()
 
 
 # ---- what a person would check ---------------------------------------------------------------
@@ -295,8 +267,8 @@ def test_settings_saved_in_the_form_come_back_from_the_api(page: Any, server: Se
     before = {r["name"]: r["value"] for r in server.get("/api/v1/dev/settings")["settings"]}
     switch = page.find_element(By.ID, "set-sm_has_fase_info")  # a 0/1 setting is a checkbox
     assert switch.get_attribute("type") == "checkbox"
-    switch.click()
-    page.find_element(By.CSS_SELECTOR, "#settings-form button[type=submit]").click()
+    _click(page, switch)
+    _click(page, page.find_element(By.CSS_SELECTOR, "#settings-form button[type=submit]"))
     _wait(lambda: "saved 3" in page.find_element(By.ID, "settings-status").text, 10, "saving")
     settings = {r["name"]: r["value"] for r in server.get("/api/v1/dev/settings")["settings"]}
     assert float(settings["ed_tariff1"]) == pytest.approx(0.23456)
@@ -319,11 +291,42 @@ def test_a_month_corrected_by_hand_is_stored(page: Any, server: Server) -> None:
         field = page.find_element(By.ID, f"month-{key}")
         field.clear()
         field.send_keys(value)
-    page.find_element(By.CSS_SELECTOR, "#month-form button[type=submit]").click()
+    _click(page, page.find_element(By.CSS_SELECTOR, "#month-form button[type=submit]"))
     _wait(lambda: "saved" in page.find_element(By.ID, "month-status").text, 10, "saving the month")
     months = server.get("/api/v1/hist/months?from=2025-03-01&to=2025-04-01")["months"]
     stored = [m for m in months if not m.get("missing")]
     assert stored and {k: f"{float(stored[0][k]):.3f}" for k in values} == values
+
+
+def test_writes_ask_for_the_token_of_a_server_that_wants_one(browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    guarded = Server(tmp_path, *SIMULATE, "--token", "s3cret-token")
+    try:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        browser.get_log("browser")
+        _open(browser, guarded, "settings")
+        _wait(lambda: browser.find_elements(By.ID, "set-hostname"), 10, "the settings form")
+        assert not browser.find_element(By.ID, "token-row").is_displayed()
+        host = browser.find_element(By.ID, "set-hostname")
+        host.clear()
+        host.send_keys("guarded")
+        submit = browser.find_element(By.CSS_SELECTOR, "#settings-form button[type=submit]")
+        _click(browser, submit)
+        # refused: the page asks for the token instead of failing silently
+        row = browser.find_element(By.ID, "token-row")
+        _wait(row.is_displayed, 10, "the token field")
+        assert "token" in browser.find_element(By.ID, "settings-status").text
+        assert guarded.get("/api/v1/dev/settings")["settings"][0]["value"] != "guarded"
+        browser.find_element(By.ID, "token").send_keys("s3cret-token")
+        _click(browser, submit)
+        _wait(lambda: "saved" in browser.find_element(By.ID, "settings-status").text, 10, "saving")
+        rows = {r["name"]: r["value"] for r in guarded.get("/api/v1/dev/settings")["settings"]}
+        assert rows["hostname"] == "guarded"
+        # the refused write is the one error the console may show
+        _assert_clean_console(browser, allowed="401")
+    finally:
+        guarded.stop()
 
 
 def test_system_page_shows_the_server_state(page: Any, server: Server) -> None:
