@@ -150,6 +150,21 @@ def _js(browser: Any, script: str, *args: Any) -> Any:
     return browser.execute_script(script, *args)
 
 
+def _count(browser: Any, selector: str) -> int:
+    return int(
+        browser.execute_script("return document.querySelectorAll(arguments[0]).length", selector)
+    )
+
+
+def _each(browser: Any, selector: str, expression: str) -> list[Any]:
+    """``expression`` (of ``e``) for every element matching ``selector``, in document order."""
+    return list(
+        browser.execute_script(
+            f"return [...document.querySelectorAll(arguments[0])].map(e => {expression})", selector
+        )
+    )
+
+
 def _click(browser: Any, element: Any) -> None:
     """Click as a person would: the element in the middle of the screen, not under the header."""
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
@@ -216,8 +231,7 @@ def test_hour_chart_has_a_bar_per_hour_matching_the_api(page: Any, server: Serve
     answer = server.get(query)["hours"]
     periods = [p for p in answer if not p.get("missing")]
     # one slot per hour of the answer, every hour with usage has its import T1 bar
-    slots = _js(page, "return document.querySelectorAll('#page-hours .chart-electricity "
-                      ".xlabels text').length")  # fmt: skip
+    slots = _count(page, "#page-hours .chart-electricity .xlabels text")
     assert slots >= 1
     t1 = [b for b in bars if b["series"] == "import T1"]
     assert len(t1) == len([p for p in periods if p["usage"]["edt1"] is not None])
@@ -234,22 +248,18 @@ def test_hour_chart_has_a_bar_per_hour_matching_the_api(page: Any, server: Serve
     for bar in t1[:-1]:
         assert bar["value"] == pytest.approx(float(usage[bar["id"]]["edt1"]), abs=5e-4), bar
     # and the table lists the same hours, newest first (hours after the page asked may follow)
-    rows = _js(page, "return [...document.querySelectorAll('#page-hours table.periods tbody tr')]"
-                     ".map(r => r.dataset.recid)")  # fmt: skip
+    rows = _each(page, "#page-hours table.periods tbody tr", "e.dataset.recid")
     assert list(reversed(rows)) == [p["recid"] for p in answer][: len(rows)]
 
 
 def test_fields_page_lists_every_object_of_the_telegram(page: Any, server: Server) -> None:
     _open(page, server, "fields")
-    _wait(lambda: _js(page, "return document.querySelectorAll('#fields tbody tr[data-obis]')"
-                            ".length"), 10, "the fields table")  # fmt: skip
+    _wait(lambda: _count(page, "#fields-table tbody tr[data-obis]"), 10, "the fields table")
     raw = server.get("/api/v1/sm/telegram")
     expected = [o["obis"] for o in dsmrparse.parse(raw).to_dict()["objects"]]
-    shown = _js(page, "return [...document.querySelectorAll('#fields tbody tr')]"
-                      ".map(r => r.dataset.obis)")  # fmt: skip
+    shown = _each(page, "#fields-table tbody tr", "e.dataset.obis")
     assert shown == expected
-    names = _js(page, "return [...document.querySelectorAll('#fields tbody tr td:nth-child(2)')]"
-                      ".map(td => td.textContent)")  # fmt: skip
+    names = _each(page, "#fields-table tbody td:nth-child(2)", "e.textContent")
     assert "electricity_imported_tariff_1" in names and "voltage_l1" in names
 
 
@@ -331,10 +341,8 @@ def test_writes_ask_for_the_token_of_a_server_that_wants_one(browser: Any, tmp_p
 
 def test_system_page_shows_the_server_state(page: Any, server: Server) -> None:
     _open(page, server, "system")
-    _wait(lambda: _js(page, "return document.querySelectorAll('#system tbody tr').length"), 10,
-          "the system table")  # fmt: skip
-    names = _js(page, "return [...document.querySelectorAll('#system tbody tr')]"
-                      ".map(r => r.dataset.name)")  # fmt: skip
+    _wait(lambda: _count(page, "#system-table tbody tr"), 10, "the system table")
+    names = _each(page, "#system-table tbody tr", "e.dataset.name")
     info = [r["name"] for r in server.get("/api/v1/dev/info")["devinfo"]]
     assert names == info
     assert "uptime" in names and "telegramcount" in names
@@ -342,8 +350,8 @@ def test_system_page_shows_the_server_state(page: Any, server: Server) -> None:
 
 def test_telegram_page_shows_the_raw_telegram(page: Any, server: Server) -> None:
     _open(page, server, "telegram")
-    text = _wait(lambda: _js(page, "return document.getElementById('telegram').textContent"), 10,
-                 "the raw telegram")  # fmt: skip
+    raw = "return document.getElementById('telegram-raw').textContent"
+    text = _wait(lambda: _js(page, raw), 10, "the raw telegram")
     assert text.startswith("/") and "1-0:1.8.1(" in text and re.search(r"![0-9A-F]{4}", text)
 
 

@@ -158,10 +158,17 @@ function renderToday() {
   setValue("today-cost", cost(use, "days"), 2);
 }
 
+// The meter's clock as epoch seconds (a simulated meter may run fast or in another day).
+function meterEpoch() {
+  const t = state.telegram && Date.parse(state.telegram.timestamp);
+  return t ? t / 1000 : Date.now() / 1000;
+}
+
 function renderRolling() {
   if (state.page !== "now") return;
   lineChart($("#rolling"), {
     span: ROLLING_SPAN,
+    now: state.rolling.length ? state.rolling[state.rolling.length - 1][0] : meterEpoch(),
     series: [
       { name: "import kW", cls: "s-imp1", points: state.rolling.map((p) => [p[0], p[1]]) },
       { name: "export kW", cls: "s-exp1", points: state.rolling.map((p) => [p[0], p[2]]) },
@@ -181,6 +188,18 @@ async function loadToday() {
   renderToday();
 }
 
+// The minutes before the page opened, from the stored fine readings.
+async function loadRolling() {
+  const since = meterEpoch() - ROLLING_SPAN;
+  const doc = await api(`/api/v2/readings?from=${Math.floor(since)}`);
+  const first = state.rolling.length ? state.rolling[0][0] : Infinity;
+  const older = (doc.readings || [])
+    .filter((r) => r.ts < first && num(r.power_delivered) !== null)
+    .map((r) => [r.ts, num(r.power_delivered), num(r.power_returned) ?? 0]);
+  state.rolling = older.concat(state.rolling);
+  renderRolling();
+}
+
 // ---- push channel ----------------------------------------------------------------------------
 
 function onTelegram(data) {
@@ -189,8 +208,9 @@ function onTelegram(data) {
   const day = meterNow().slice(0, 10);
   state.actual = byName(data.actual);
   state.telegram = data.telegram || null;
-  const now = Date.now() / 1000;
+  const now = meterEpoch();
   const imp = value("power_delivered");
+  if (state.rolling.length && state.rolling[state.rolling.length - 1][0] > now) state.rolling = []; // clock went back
   if (imp !== null) state.rolling.push([now, imp, value("power_returned") || 0]);
   while (state.rolling.length && state.rolling[0][0] < now - ROLLING_SPAN) state.rolling.shift();
   if (meterNow().slice(0, 10) !== day) guard(loadToday()); // midnight passed on the meter
@@ -426,7 +446,7 @@ function renderPeriodTable(section, period, shown, previous) {
 
 function renderFields() {
   const t = state.telegram;
-  const body = $("#fields tbody");
+  const body = $("#fields-table tbody");
   if (!t) {
     body.replaceChildren();
     const tr = body.insertRow();
@@ -460,8 +480,19 @@ function renderFields() {
 }
 
 async function loadTelegram() {
-  $("#telegram").textContent = await api("/api/v1/sm/telegram");
+  $("#telegram-raw").textContent = await api("/api/v1/sm/telegram");
 }
+
+// Plain words for the firmware's device-info names; the name itself stays beside them.
+const INFO_LABELS = {
+  uptime: "Uptime", telegramcount: "Telegrams read", telegramerrors: "Telegrams skipped",
+  telegraminterval: "Telegram interval (s)", source: "Source", source_error: "Source problem",
+  store: "History store", store_schema: "Store schema", store_error: "Store problem",
+  filesystem_free: "Free disk", mqttbroker: "MQTT broker", mqttbroker_connected: "MQTT connected",
+  mqttinterval: "MQTT interval (s)", fwversion: "Version", hostname: "Host name",
+  identification: "Meter", p1_version: "P1 version", equipment_id: "Equipment id",
+  electricity_tariff: "Tariff now",
+};
 
 function fillTable(table, doc) {
   const body = table.tBodies[0];
@@ -469,15 +500,20 @@ function fillTable(table, doc) {
   for (const row of rowsOf(doc)) {
     const tr = body.insertRow();
     tr.dataset.name = row.name;
-    cell(tr, row.name, "th");
+    const th = cell(tr, INFO_LABELS[row.name] || row.name, "th");
+    if (INFO_LABELS[row.name]) {
+      const small = document.createElement("small");
+      small.textContent = ` ${row.name}`;
+      th.appendChild(small);
+    }
     cell(tr, row.unit ? `${text(row.value)} ${row.unit}` : row.value);
   }
 }
 
 async function loadSystem() {
   const [dev, sm] = await Promise.all([api("/api/v1/dev/info"), api("/api/v1/sm/info")]);
-  fillTable($("#system"), dev);
-  fillTable($("#sminfo"), sm);
+  fillTable($("#system-table"), dev);
+  fillTable($("#sminfo-table"), sm);
 }
 
 // ---- settings --------------------------------------------------------------------------------
@@ -708,6 +744,7 @@ function start() {
       if (!state.telegram) state.telegram = telegram;
       if (!Object.keys(state.actual).length) state.actual = byName(actual);
       showError(null);
+      guard(loadRolling());
     }, showError)
     .finally(() => show(location.hash.slice(1) || "now"));
 }
