@@ -216,7 +216,10 @@ function onTelegram(data) {
   if (meterNow().slice(0, 10) !== day) guard(loadToday()); // midnight passed on the meter
   renderNow();
   if (state.page === "fields") renderFields();
-  if (state.page === "telegram") guard(loadTelegram());
+  if (state.page === "telegram" && !state.telegramLoading) {
+    state.telegramLoading = true; // one request at a time, however fast telegrams come
+    guard(loadTelegram()).finally(() => (state.telegramLoading = false));
+  }
 }
 
 function connect() {
@@ -225,6 +228,19 @@ function connect() {
   source.addEventListener("open", () => {
     live.dataset.state = "live";
     live.textContent = "live";
+    showError(null); // the server is back
+  });
+  // the server says how its source is doing: a meter that went quiet shows here
+  source.addEventListener("status", (event) => {
+    try {
+      const status = JSON.parse(event.data);
+      const problem = status.source && status.source !== "reading" ? status.source : "";
+      live.dataset.source = status.source || "";
+      live.textContent = problem ? `live \u00b7 meter ${problem}` : "live";
+      live.title = status.source_error || status.store_error || "push channel";
+    } catch (err) {
+      showError(err);
+    }
   });
   source.addEventListener("error", () => {
     live.dataset.state = "reconnecting";
@@ -453,7 +469,15 @@ function renderFields() {
     cell(tr, "waiting for the next telegram").colSpan = 4;
     return;
   }
-  $("#fields-stamp").textContent = text(t.timestamp || "");
+  const crc = t.crc && t.crc.status ? ` \u00b7 CRC ${t.crc.status}` : "";
+  $("#fields-stamp").textContent = `${text(t.timestamp || "")} \u00b7 ${text(t.profile || "")}${crc}`;
+  // what the parser found wrong with this telegram, as the library reports it
+  const problems = (t.problems || []).map((p) => {
+    const li = document.createElement("li");
+    li.textContent = typeof p === "object" ? [p.line && `line ${p.line}`, p.obis, p.message].filter(Boolean).join(": ") || JSON.stringify(p) : String(p);
+    return li;
+  });
+  $("#fields-problems").replaceChildren(...problems);
   const filter = $("#fields-filter").value.trim().toLowerCase();
   const rows = [];
   for (const o of t.objects || []) {
@@ -465,16 +489,6 @@ function renderFields() {
     cell(tr, o.unit);
     if (filter && !`${o.obis} ${o.name}`.toLowerCase().includes(filter)) tr.hidden = true;
     rows.push(tr);
-  }
-  for (const dev of t.mbus || []) {
-    // MBus devices are listed by channel in the interchange form; their objects carry OBIS codes too
-    for (const o of dev.objects || []) {
-      if (rows.some((r) => r.dataset.obis === o.obis)) continue;
-      const tr = document.createElement("tr");
-      tr.dataset.obis = o.obis;
-      [o.obis, o.name, o.value, o.unit].forEach((v) => cell(tr, v));
-      rows.push(tr);
-    }
   }
   body.replaceChildren(...rows);
 }
@@ -691,7 +705,11 @@ function show(page) {
   if (!PAGES.includes(page)) page = "now";
   state.page = page;
   for (const section of document.querySelectorAll("main > section")) section.hidden = section.dataset.page !== page;
-  for (const a of document.querySelectorAll("#nav a")) a.classList.toggle("active", a.hash === `#${page}`);
+  for (const a of document.querySelectorAll("#nav a")) {
+    a.classList.toggle("active", a.hash === `#${page}`);
+    if (a.hash === `#${page}`) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
   const section = document.getElementById(`page-${page}`);
   if (state.shown !== page) window.scrollTo(0, 0); // a new page starts at its top
   state.shown = page;
