@@ -13,6 +13,7 @@ import os
 import re
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -252,6 +253,38 @@ def test_hour_chart_has_a_bar_per_hour_matching_the_api(page: Any, server: Serve
     # and the table lists the same hours, newest first (hours after the page asked may follow)
     rows = _each(page, "#page-hours table.periods tbody tr", "e.dataset.recid")
     assert list(reversed(rows)) == [p["recid"] for p in answer][: len(rows)]
+
+
+def test_any_range_of_days_or_hours_can_be_chosen_by_date(page: Any, server: Server) -> None:
+    from selenium.webdriver.common.by import By
+
+    hours = [p for p in _hours(server) if p["recid"].strip("0")]
+    first = min(hours, key=lambda p: p["recid"])["recid"]  # YYMMDDHH
+    start = f"20{first[:2]}-{first[2:4]}-{first[4:6]}T{first[6:8]}:00"
+    _open(page, server, "hours")
+    _wait(lambda: _bars(page, "hours"), 10, "the hour chart")
+    # the first stored hour alone: from its start to its start plus an hour
+    end = (datetime.fromisoformat(start) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    form = "#page-hours form.range"
+    set_range = (
+        f"document.querySelector('{form} [name=from]').value = arguments[0];"
+        f"document.querySelector('{form} [name=to]').value = arguments[1]"
+    )
+    _js(page, set_range, start, end)
+    _click(page, page.find_element(By.CSS_SELECTOR, f"{form} button[type=submit]"))
+    _wait(
+        lambda: "to=" in (_js(page, "return document.getElementById('page-hours').dataset.query")),
+        10,
+        "the chosen range",
+    )
+    query = _js(page, "return document.getElementById('page-hours').dataset.query")
+    assert f"from={start.replace(':', '%3A')}" in query
+    rows = _each(page, "#page-hours table.periods tbody tr", "e.dataset.recid")
+    assert rows == [first]
+    assert [p["recid"] for p in server.get(query)["hours"]] == [first]
+    # "Latest" goes back to the default window
+    _click(page, page.find_element(By.CSS_SELECTOR, f"{form} [name=latest]"))
+    _wait(lambda: len(_each(page, "#page-hours table.periods tbody tr", "1")) > 1, 10, "latest")
 
 
 def test_fields_page_lists_every_object_of_the_telegram(page: Any, server: Server) -> None:

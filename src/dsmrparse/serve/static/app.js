@@ -13,7 +13,7 @@ const state = {
   settings: {}, // firmware setting name -> value
   settingRows: [],
   rolling: [], // [epochSeconds, importKw, exportKw]
-  dayBase: null, // the days record before today: registers at the end of yesterday
+  dayBase: null, // registers at the start of today's day period (and its start time)
   token: sessionStorage.getItem("dsmrparse-token") || "",
   periods: {}, // period page -> {from, to}
 };
@@ -213,7 +213,11 @@ function onTelegram(data) {
   if (state.rolling.length && state.rolling[state.rolling.length - 1][0] > now) state.rolling = []; // clock went back
   if (imp !== null) state.rolling.push([now, imp, value("power_returned") || 0]);
   while (state.rolling.length && state.rolling[0][0] < now - ROLLING_SPAN) state.rolling.shift();
-  if (meterNow().slice(0, 10) !== day) guard(loadToday()); // midnight passed on the meter
+  // midnight passed on the meter, or today's period was not stored yet when last asked
+  if ((meterNow().slice(0, 10) !== day || !state.dayBase) && !state.todayLoading) {
+    state.todayLoading = true;
+    guard(loadToday()).finally(() => (state.todayLoading = false));
+  }
   renderNow();
   if (state.page === "fields") renderFields();
   if (state.page === "telegram" && !state.telegramLoading) {
