@@ -29,6 +29,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 PAGES = ("now", "hours", "days", "months", "fields", "telegram", "system", "settings")
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
+TABLET = {"width": 768, "height": 1024, "deviceScaleFactor": 1, "mobile": True}
 DESKTOP = (1280, 900)
 SIMULATE = ("--simulate", "dsmr5", "--sim-step", "120", "--interval", "0.1")
 
@@ -66,7 +67,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         srv.wait_for(lambda: len(_hours(srv)) >= 3, 60)
         yield srv
     finally:
-        srv.stop()
+        _end(srv)
+
+
+def _end(srv: Server) -> None:
+    # SIGTERM takes the helper's whole 10 s grace once a page has held the push channel open
+    # (the event stream handler outlives the shutdown; reported to the serve issue), so these
+    # throwaway servers, whose data lives in a temp folder, are killed outright.
+    srv.kill()
 
 
 def _hours(srv: Server) -> list[dict[str, Any]]:
@@ -371,7 +379,7 @@ def test_writes_ask_for_the_token_of_a_server_that_wants_one(browser: Any, tmp_p
         # the refused write is the one error the console may show
         _assert_clean_console(browser, allowed="401")
     finally:
-        guarded.stop()
+        _end(guarded)
 
 
 def test_system_page_shows_the_server_state(page: Any, server: Server) -> None:
@@ -390,15 +398,15 @@ def test_telegram_page_shows_the_raw_telegram(page: Any, server: Server) -> None
     assert text.startswith("/") and "1-0:1.8.1(" in text and re.search(r"![0-9A-F]{4}", text)
 
 
-def test_every_page_fits_a_phone_and_is_drawn_in_both_themes(
+def test_every_page_fits_a_phone_and_a_tablet_and_is_drawn_in_both_themes(
     browser: Any, server: Server, shots: Path
 ) -> None:
-    """Screenshots of each page at desktop and phone size; no horizontal scrollbar on a phone."""
+    """Screenshots of each page at desktop, tablet and phone size; no horizontal scrollbar."""
     browser.get_log("browser")
     wide: list[str] = []
-    for size in ("desktop", "phone"):
-        if size == "phone":
-            browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    for size, metrics in (("desktop", None), ("tablet", TABLET), ("phone", PHONE)):
+        if metrics:
+            browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
         else:
             browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         for name in PAGES:
