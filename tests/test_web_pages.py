@@ -297,6 +297,75 @@ def test_any_range_of_days_or_hours_can_be_chosen_by_date(page: Any, server: Ser
     _wait(lambda: len(_each(page, "#page-hours table.periods tbody tr", "1")) > 1, 10, "latest")
 
 
+def _periods_module(browser: Any, script: str, *args: Any) -> Any:
+    """Run ``script`` (given ``P``, the pages' history module, and ``args``) in the browser."""
+    return browser.execute_async_script(
+        "const done = arguments[arguments.length - 1]; const args = [...arguments].slice(0, -1);"
+        f"import('/periods.js').then(P => done(({script})(P, ...args)))"
+        ".catch(e => done({error: String(e)}))",
+        *args,
+    )
+
+
+def test_months_stand_beside_the_same_month_a_year_earlier(page: Any, server: Server) -> None:
+    _open(page, server, "months")
+    # two years of months in the server's range view; June 2025 was not recorded
+    rows: list[dict[str, Any]] = []
+    for i in range(24):
+        year, month = 2025 + i // 12, i % 12 + 1
+        row: dict[str, Any] = {"recid": f"{year % 100:02d}{month:02d}0100",
+                               "start": f"{year}-{month:02d}-01T00:00:00+01:00"}  # fmt: skip
+        if (year, month) == (2025, 6):
+            row["missing"] = True
+        else:
+            row["usage"] = {"edt1": 100 + i, "edt2": 10, "ert1": 0, "ert2": 0, "gdt": i}
+            row["costs"] = 1.5
+        rows.append(row)
+    got = _periods_module(
+        page,
+        "(P, doc) => { const {shown, previous} = P.yearBefore(P.periodsOf(doc, 'months'));"
+        " return {shown: shown.map(p => p.recid), previous: previous.map(p => p && p.usage"
+        " ? P.sumImport(p.usage) : null)} }",
+        {"months": rows},
+    )
+    assert got["shown"] == [r["recid"] for r in rows[12:]]
+    expected = [None if i == 5 else 100 + i + 10 for i in range(12)]
+    assert got["previous"] == expected
+
+
+def test_a_bare_firmware_list_gives_usage_per_period_and_none_for_a_new_meter(
+    page: Any, server: Server
+) -> None:
+    _open(page, server, "hours")
+    # the firmware's own answer: registers at each hour's end, newest first; the meter was
+    # replaced before 03:00 (its register starts again near zero)
+    records = [
+        {"recnr": 0, "recid": "26120103", "slot": 3, "edt1": 3.5, "edt2": 0, "ert1": 0,
+         "ert2": 0, "gdt": 1.0},
+        {"recnr": 1, "recid": "26120102", "slot": 2, "edt1": 2.0, "edt2": 0, "ert1": 0,
+         "ert2": 0, "gdt": 0.9},
+        {"recnr": 2, "recid": "26120101", "slot": 1, "edt1": 1200.25, "edt2": 0, "ert1": 0,
+         "ert2": 0, "gdt": 0.5},
+        {"recnr": 3, "recid": "26120100", "slot": 0, "edt1": 1200.0, "edt2": 0, "ert1": 0,
+         "ert2": 0, "gdt": 0.25},
+    ]  # fmt: skip
+    got = _periods_module(
+        page,
+        "(P, doc) => P.periodsOf(doc, 'hours').map(p => [p.recid, p.usage.edt1, p.usage.gdt])",
+        {"hours": records},
+    )
+    assert got == [["26120101", 0.25, 0.25], ["26120102", None, 0.4], ["26120103", 1.5, 0.1]]
+    # costs as the server computes them: fixed costs on month rows only
+    cost = _periods_module(
+        page,
+        "(P, s) => [P.cost({edt1: 2, edt2: 1, ert1: 1, ert2: 0, gdt: 3}, 'days', s),"
+        " P.cost({edt1: 2, edt2: 1, ert1: 1, ert2: 0, gdt: 3}, 'months', s)]",
+        {"ed_tariff1": 0.3, "ed_tariff2": 0.2, "er_tariff1": 0.1, "er_tariff2": 0.1,
+         "gd_tariff": 1.0, "electr_netw_costs": 10, "gas_netw_costs": 5},
+    )  # fmt: skip
+    assert cost == pytest.approx([3.7, 18.7])
+
+
 def test_fields_page_lists_every_object_of_the_telegram(page: Any, server: Server) -> None:
     _open(page, server, "fields")
     _wait(lambda: _count(page, "#fields-table tbody tr[data-obis]"), 10, "the fields table")
