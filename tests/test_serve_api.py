@@ -4,6 +4,7 @@ power failures, queried over HTTP: the firmware's shapes, our range view, errors
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from datetime import datetime
@@ -13,9 +14,8 @@ import pytest
 
 pytest.importorskip("aiohttp")
 
-from _serve_proc import Server, request  # noqa: E402
-
 import dsmrparse  # noqa: E402
+from _serve_proc import Server, request  # noqa: E402
 
 # 300 telegrams a simulated minute apart from 00:30 CEST on the night the clocks go back;
 # seed 3 has both 02:00 hours (+02:00 and +01:00) and four power failures longer than 5 minutes
@@ -160,11 +160,23 @@ def test_bad_requests_get_json_4xx_and_the_server_goes_on(server: Server) -> Non
     status, _, _ = request(server.url + "/api/v1/sm/actual", data=b"{}", headers=auth)  # a GET path
     assert status == 405
     assert server.get("/%2e%2e/%2e%2e/etc/passwd")[0] == 404
+    # not HTTP at all, and a header far too long: 4xx from the HTTP layer, nothing else
+    host, port = server.url.rsplit("/", 1)[1].rsplit(":", 1)
+    for junk in (
+        b"\x00\xff garbage\r\n\r\n",
+        b"GET / HTTP/1.1\r\nX: " + b"a" * 20000 + b"\r\n\r\n",
+    ):
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            sock.sendall(junk)
+            answer = sock.recv(200)
+        assert answer.startswith(b"HTTP/1.") and answer[9:10] == b"4", answer
     assert server.json("/api/v1/sm/actual")["actual"]  # still serving
 
 
 def test_events_stream_telegrams(tmp_path: Path) -> None:
-    srv = Server(tmp_path, "--simulate", "dsmr5", "--interval", "0.05", "--sim-count", "40")
+    srv = Server(
+        tmp_path, "--simulate", "dsmr5", "--interval", "0.05", "--sim-count", "40", "--capture"
+    )
     try:
         got: list[tuple[str, dict[str, object]]] = []
 
@@ -193,5 +205,18 @@ def test_events_stream_telegrams(tmp_path: Path) -> None:
         assert first["telegram"]["format"] == "dsmrparse/1"  # type: ignore[index]
         stamps = [datetime.fromisoformat(d["telegram"]["timestamp"]) for d in telegrams]  # type: ignore[index]
         assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
+        srv.wait_for(srv.finished)
     finally:
         srv.stop()
+    # --capture kept every raw telegram in a daily .gz that the library reads back
+    (capture,) = (tmp_path / "capture").glob("*.txt.gz")
+    kept = list(dsmrparse.iter_telegrams(capture))
+    assert len(kept) == 40 and all(t.crc == "ok" for t in kept)
+
+
+def test_loopback_is_told_apart() -> None:
+    from dsmrparse.serve.app import is_loopback
+
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("::") and not is_loopback("")
+    assert not is_loopback("192.168.1.20") and not is_loopback("dsmr.local")

@@ -73,7 +73,10 @@ async def sm_telegram(request: web.Request) -> web.Response:
     logger = request.app[LOGGER]
     if logger.last is None:
         return web.Response(text="no telegram received", content_type="application/plain")
-    return web.Response(body=logger.last.raw, content_type="application/plain")
+    raw = logger.last.raw
+    if not raw.endswith(b"\n"):  # as on the wire (the firmware too ends it with a line end)
+        raw += b"\r\n" if logger.last.line_ending != "LF" else b"\n"
+    return web.Response(body=raw, content_type="application/plain")
 
 
 def _uptime(seconds: float) -> str:
@@ -176,7 +179,7 @@ async def dev_settings_write(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/hist/{kind:hours|days|months}")
-@routes.get("/api/v1/hist/{kind:hours|days|months}/{order:desc|asc}")
+@routes.get("/api/v1/hist/{kind:hours|days|months}/{order:desc}")
 async def hist(request: web.Request) -> web.Response:
     logger = request.app[LOGGER]
     kind = request.match_info["kind"]
@@ -191,7 +194,13 @@ async def hist(request: web.Request) -> web.Response:
         body = history.range_view(logger.store, logger.settings, kind, since, until, zone)
         return json_response(dumps(body))
     desc = request.match_info.get("order") == "desc"
-    return json_response(dumps(history.firmware_view(logger.store, kind, desc)))
+    # the ring view changes only when a telegram is stored: many pollers share one answer
+    key = (kind, desc, logger.store.writes, logger.store.corrections)
+    cached = logger.cache.get(("hist", kind, desc))
+    if cached is None or cached[0] != key:
+        cached = (key, dumps(history.firmware_view(logger.store, kind, desc)))
+        logger.cache[("hist", kind, desc)] = cached
+    return json_response(cached[1])
 
 
 @routes.post("/api/v1/hist/months")

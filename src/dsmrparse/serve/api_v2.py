@@ -71,6 +71,8 @@ async def events(request: web.Request) -> web.StreamResponse:
                 message = await asyncio.wait_for(queue.get(), KEEPALIVE)
             except asyncio.TimeoutError:
                 message = ": keepalive\n\n"
+            if not message:  # the server is shutting down
+                break
             await response.write(message.encode())
     except ConnectionResetError:  # the client went away
         pass

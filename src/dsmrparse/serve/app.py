@@ -116,6 +116,11 @@ def make_app(
     )
     app[LOGGER] = logger
     app[SAVE_SETTINGS] = save_settings
+
+    async def end_streams(app: web.Application) -> None:
+        logger.hub.close()
+
+    app.on_shutdown.append(end_streams)
     app.add_routes(api_v1.routes)
     app.add_routes(api_v2.routes)
     app.add_routes(metrics.routes)

@@ -187,7 +187,7 @@ async def _main(settings: Any, settings_path: Path, data: Path, args: argparse.N
     # a token that was set is always asked for; beyond loopback there always is one
     app = make_app(logger, save_settings, token, token_required=bool(token))
     mqtt_restart()
-    runner = web.AppRunner(app, access_log=log if args.verbose else None)
+    runner = web.AppRunner(app, access_log=log if args.verbose else None, shutdown_timeout=3)
     await runner.setup()
     sock = _listen(settings.host, settings.port)
     site = web.SockSite(runner, sock)

@@ -25,6 +25,13 @@ class Hub:
     def unsubscribe(self, queue: asyncio.Queue[str]) -> None:
         self.queues.discard(queue)
 
+    def close(self) -> None:
+        """Shutting down: every open stream ends at once (an empty message means "end")."""
+        for queue in self.queues:
+            while queue.full():
+                queue.get_nowait()
+            queue.put_nowait("")
+
     def publish(self, event: str, data: str) -> None:
         """One server-sent event (``data`` is one line of JSON) to every subscriber."""
         message = f"event: {event}\ndata: {data}\n\n"

@@ -49,6 +49,7 @@ class Logger:
         self.last: Telegram | None = None
         self.last_received: float | None = None
         self.actual_body = '{"actual":[]}'
+        self.cache: dict[Any, Any] = {}  # answers that change only when a telegram is stored
         self.telegram_count = 0
         self.telegram_errors = 0  # telegrams with a bad CRC or problems, and skipped frames
         self.ingest_seconds = 0.0  # CPU time spent per stored telegram, summed (metrics)
@@ -160,7 +161,8 @@ class Logger:
             folder.mkdir(exist_ok=True)
             path = folder / f"{local:%Y-%m-%d}.txt.gz"
             with gzip.open(path, "ab") as out:  # one gzip member per telegram: a kill loses one
-                out.write(telegram.raw)
+                raw = telegram.raw
+                out.write(raw if raw.endswith(b"\n") else raw + b"\r\n")
         except OSError as exc:
             log.error("capture file: %s", exc)
 

@@ -66,10 +66,23 @@ async def run_source(logger: Logger, spec: str, options: dict[str, Any]) -> None
     from ..hardware import Skipped
     from ..hardware import open as open_source
 
+    loop = asyncio.get_running_loop()
+
     def on_error(item: Skipped) -> None:
-        logger.skipped(f"{item.kind}: {item.message}")
-        if item.kind in ("connection", "watchdog", "http"):
-            logger.status("lost", item.message)
+        def apply() -> None:
+            logger.skipped(f"{item.kind}: {item.message}")
+            if item.kind in ("connection", "watchdog", "http"):
+                logger.status("lost", item.message)
+
+        # the logger lives on the event loop; a source may report from a reading thread
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if here is loop:
+            apply()
+        else:
+            loop.call_soon_threadsafe(apply)
 
     source = open_source(spec, on_error=on_error, **options)
     logger.status("connecting")
@@ -80,5 +93,6 @@ async def run_source(logger: Logger, spec: str, options: dict[str, Any]) -> None
                 logger.ingest(item)
             else:  # a JSON-only bridge gives no raw telegram, so no history of ours to keep
                 logger.skipped(f"{type(item).__name__} from a JSON-only bridge is not stored")
+        logger.status("finished")  # a file (without follow) has an end; serving goes on
     finally:
         source.close()

@@ -128,6 +128,7 @@ class Store:
         self.lock = threading.Lock()
         self.error: str | None = None  # the last write failure (a full disk ...), None when fine
         self.writes = 0
+        self.corrections = 0  # month corrections through the API (they change the history too)
         self.failed_writes = 0
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
@@ -335,6 +336,7 @@ class Store:
             except sqlite3.Error:
                 self.db.execute("ROLLBACK")
                 raise
+            self.corrections += 1
 
     # ---- reading ------------------------------------------------------------------------------
     def periods(
