@@ -491,6 +491,11 @@ def test_system_page_shows_the_server_state(page: Any, server: Server) -> None:
     info = [r["name"] for r in server.get("/api/v1/dev/info")["devinfo"]]
     assert names == info
     assert "uptime" in names and "telegramcount" in names
+    meter = _each(page, "#sminfo-table tbody tr", "e.dataset.name")
+    assert meter[: len(meter) - 1] == [r["name"] for r in server.get("/api/v1/sm/info")["info"]]
+    assert meter[-1] == "profile"
+    assert "dsmr5" in _js(page, "return document.querySelector('#sminfo-table tr:last-child td')"
+                                ".textContent")  # fmt: skip
 
 
 def test_telegram_page_shows_the_raw_telegram(page: Any, server: Server) -> None:

@@ -402,7 +402,7 @@ const INFO_LABELS = {
   filesystem_free: "Free disk", mqttbroker: "MQTT broker", mqttbroker_connected: "MQTT connected",
   mqttinterval: "MQTT interval (s)", fwversion: "Version", hostname: "Host name",
   identification: "Meter", p1_version: "P1 version", equipment_id: "Equipment id",
-  electricity_tariff: "Tariff now",
+  electricity_tariff: "Tariff now", profile: "Meter family",
 };
 
 function fillTable(table, doc) {
@@ -424,7 +424,10 @@ function fillTable(table, doc) {
 async function loadSystem() {
   const [dev, sm] = await Promise.all([api("/api/v1/dev/info"), api("/api/v1/sm/info")]);
   fillTable($("#system-table"), dev);
-  fillTable($("#sminfo-table"), sm);
+  // the meter family this library read the telegrams as (the firmware has no such field)
+  const t = state.telegram;
+  const extra = t && t.profile ? [{ name: "profile", value: t.profile_reason ? `${t.profile} (${t.profile_reason})` : t.profile }] : [];
+  fillTable($("#sminfo-table"), rowsOf(sm).concat(extra));
 }
 
 // ---- settings --------------------------------------------------------------------------------
