@@ -51,8 +51,8 @@ pytestmark = pytest.mark.skipif(bool(_MISSING), reason=f"missing {', '.join(_MIS
 class Server(ServeProcess):
     """The serve tests' subprocess helper, plus reading any answer as JSON or text."""
 
-    def get(self, path: str, **headers: str) -> Any:  # type: ignore[override]
-        status, body, answer_headers = super().get(path, **headers)
+    def read(self, path: str) -> Any:
+        status, body, answer_headers = self.get(path)
         assert status == 200, (path, status, body[:300])
         if "json" in answer_headers.get("Content-Type", ""):
             return json.loads(body)
@@ -79,7 +79,7 @@ def _end(srv: Server) -> None:
 
 
 def _hours(srv: Server) -> list[dict[str, Any]]:
-    return list(srv.get("/api/v1/hist/hours")["hours"])
+    return list(srv.read("/api/v1/hist/hours")["hours"])
 
 
 def _wait(condition: Any, seconds: float, what: str) -> Any:
@@ -186,7 +186,7 @@ def _click(browser: Any, element: Any) -> None:
 
 
 def _api_stamp(server: Server) -> str:
-    rows = server.get("/api/v1/sm/actual")["actual"]
+    rows = server.read("/api/v1/sm/actual")["actual"]
     return str(next(r["value"] for r in rows if r["name"] == "timestamp"))
 
 
@@ -239,7 +239,7 @@ def test_hour_chart_has_a_bar_per_hour_matching_the_api(page: Any, server: Serve
     query = _js(page, "return document.getElementById('page-hours').dataset.query")
     assert query.startswith("/api/v1/hist/hours?")
     bars = _bars(page, "hours")
-    answer = server.get(query)["hours"]
+    answer = server.read(query)["hours"]
     periods = [p for p in answer if not p.get("missing")]
     # one slot per hour of the answer, every hour with usage has its import T1 bar
     slots = _count(page, "#page-hours .chart-electricity .xlabels text")
@@ -291,7 +291,7 @@ def test_any_range_of_days_or_hours_can_be_chosen_by_date(page: Any, server: Ser
     assert f"from={start.replace(':', '%3A')}" in query
     rows = _each(page, "#page-hours table.periods tbody tr", "e.dataset.recid")
     assert rows == [first]
-    assert [p["recid"] for p in server.get(query)["hours"]] == [first]
+    assert [p["recid"] for p in server.read(query)["hours"]] == [first]
     # "Latest" goes back to the default window
     _click(page, page.find_element(By.CSS_SELECTOR, f"{form} [name=latest]"))
     _wait(lambda: len(_each(page, "#page-hours table.periods tbody tr", "1")) > 1, 10, "latest")
@@ -369,7 +369,7 @@ def test_a_bare_firmware_list_gives_usage_per_period_and_none_for_a_new_meter(
 def test_fields_page_lists_every_object_of_the_telegram(page: Any, server: Server) -> None:
     _open(page, server, "fields")
     _wait(lambda: _count(page, "#fields-table tbody tr[data-obis]"), 10, "the fields table")
-    raw = server.get("/api/v1/sm/telegram")
+    raw = server.read("/api/v1/sm/telegram")
     expected = [o["obis"] for o in dsmrparse.parse(raw).to_dict()["objects"]]
     shown = _each(page, "#fields-table tbody tr", "e.dataset.obis")
     assert shown == expected
@@ -388,13 +388,13 @@ def test_settings_saved_in_the_form_come_back_from_the_api(page: Any, server: Se
     host = page.find_element(By.ID, "set-hostname")
     host.clear()
     host.send_keys("meterkast")
-    before = {r["name"]: r["value"] for r in server.get("/api/v1/dev/settings")["settings"]}
+    before = {r["name"]: r["value"] for r in server.read("/api/v1/dev/settings")["settings"]}
     switch = page.find_element(By.ID, "set-sm_has_fase_info")  # a 0/1 setting is a checkbox
     assert switch.get_attribute("type") == "checkbox"
     _click(page, switch)
     _click(page, page.find_element(By.CSS_SELECTOR, "#settings-form button[type=submit]"))
     _wait(lambda: "saved 3" in page.find_element(By.ID, "settings-status").text, 10, "saving")
-    settings = {r["name"]: r["value"] for r in server.get("/api/v1/dev/settings")["settings"]}
+    settings = {r["name"]: r["value"] for r in server.read("/api/v1/dev/settings")["settings"]}
     assert float(settings["ed_tariff1"]) == pytest.approx(0.23456)
     assert settings["hostname"] == "meterkast"
     assert int(settings["sm_has_fase_info"]) == 1 - int(before["sm_has_fase_info"])
@@ -417,7 +417,7 @@ def test_a_month_corrected_by_hand_is_stored(page: Any, server: Server) -> None:
         field.send_keys(value)
     _click(page, page.find_element(By.CSS_SELECTOR, "#month-form button[type=submit]"))
     _wait(lambda: "saved" in page.find_element(By.ID, "month-status").text, 10, "saving the month")
-    months = server.get("/api/v1/hist/months?from=2025-03-01&to=2025-04-01")["months"]
+    months = server.read("/api/v1/hist/months?from=2025-03-01&to=2025-04-01")["months"]
     stored = [m for m in months if not m.get("missing")]
     assert stored and {k: f"{float(stored[0][k]):.3f}" for k in values} == values
 
@@ -441,11 +441,11 @@ def test_writes_ask_for_the_token_of_a_server_that_wants_one(browser: Any, tmp_p
         row = browser.find_element(By.ID, "token-row")
         _wait(row.is_displayed, 10, "the token field")
         assert "token" in browser.find_element(By.ID, "settings-status").text
-        assert guarded.get("/api/v1/dev/settings")["settings"][0]["value"] != "guarded"
+        assert guarded.read("/api/v1/dev/settings")["settings"][0]["value"] != "guarded"
         browser.find_element(By.ID, "token").send_keys("s3cret-token")
         _click(browser, submit)
         _wait(lambda: "saved" in browser.find_element(By.ID, "settings-status").text, 10, "saving")
-        rows = {r["name"]: r["value"] for r in guarded.get("/api/v1/dev/settings")["settings"]}
+        rows = {r["name"]: r["value"] for r in guarded.read("/api/v1/dev/settings")["settings"]}
         assert rows["hostname"] == "guarded"
         # the refused write is the one error the console may show
         _assert_clean_console(browser, allowed=("401",))
@@ -488,11 +488,11 @@ def test_system_page_shows_the_server_state(page: Any, server: Server) -> None:
     _open(page, server, "system")
     _wait(lambda: _count(page, "#system-table tbody tr"), 10, "the system table")
     names = _each(page, "#system-table tbody tr", "e.dataset.name")
-    info = [r["name"] for r in server.get("/api/v1/dev/info")["devinfo"]]
+    info = [r["name"] for r in server.read("/api/v1/dev/info")["devinfo"]]
     assert names == info
     assert "uptime" in names and "telegramcount" in names
     meter = _each(page, "#sminfo-table tbody tr", "e.dataset.name")
-    assert meter[: len(meter) - 1] == [r["name"] for r in server.get("/api/v1/sm/info")["info"]]
+    assert meter[: len(meter) - 1] == [r["name"] for r in server.read("/api/v1/sm/info")["info"]]
     assert meter[-1] == "profile"
     assert "dsmr5" in _js(page, "return document.querySelector('#sminfo-table tr:last-child td')"
                                 ".textContent")  # fmt: skip
