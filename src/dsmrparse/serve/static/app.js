@@ -209,6 +209,7 @@ function onTelegram(data) {
   }
   renderNow();
   if (state.page === "fields") renderFields();
+  if (["hours", "days", "months"].includes(state.page)) refreshPeriod(state.page);
   if (state.page === "telegram" && !state.telegramLoading) {
     state.telegramLoading = true; // one request at a time, however fast telegrams come
     guard(loadTelegram()).finally(() => (state.telegramLoading = false));
@@ -288,7 +289,20 @@ async function loadPeriod(period) {
   const doc = await api(url);
   const section = document.getElementById(`page-${period}`);
   section.dataset.query = url; // what the charts show, for anyone checking them against the API
+  section.dataset.loaded = String(Date.now());
   renderPeriod(period, periodsOf(doc, period));
+}
+
+// A history page left open keeps its current period growing: on a telegram, at most once a
+// minute (<body data-period-refresh-ms> changes that), and only in the default window (a
+// chosen range stays as chosen).
+function refreshPeriod(period) {
+  const section = document.getElementById(`page-${period}`);
+  if (state.periods[period] || state.periodLoading) return;
+  const every = Number(document.body.dataset.periodRefreshMs) || 60000;
+  if (Date.now() - Number(section.dataset.loaded || 0) < every) return;
+  state.periodLoading = true;
+  guard(loadPeriod(period)).finally(() => (state.periodLoading = false));
 }
 
 function renderPeriod(period, periods) {
