@@ -491,7 +491,7 @@ def test_the_page_rides_out_a_server_restart_and_says_when_the_meter_stops(
         _wait(lambda: _js(browser, state) == "live", 10, "the push channel")
         first.kill()
         _wait(lambda: _js(browser, state) == "reconnecting", 10, "the page to notice")
-        count = "return +document.getElementById('live').dataset.count"
+        count = "return Number(document.getElementById('live').dataset.count || 0)"
         before = _js(browser, count)
         # the same data folder and port; this meter stops after a few telegrams
         second = Server(tmp_path, *SIMULATE, "--port", port, "--sim-count", "20")
