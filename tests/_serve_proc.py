@@ -87,6 +87,8 @@ class Server:
         return self.json("/api/v2/status")["source"] == "finished"
 
     def stop(self) -> None:
+        """Stop it (SIGTERM) and check that it never wrote a traceback: bad input, lost
+        sources and brokers are reported in words, and a clean stop exits 0."""
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -94,6 +96,10 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+                raise AssertionError("the server did not stop on SIGTERM") from None
+            assert self.proc.returncode == 0, (self.proc.returncode, "".join(self.log))
+        time.sleep(0.05)  # the last lines of stderr
+        assert "Traceback" not in "".join(self.log), "".join(self.log)
 
     def kill(self) -> None:
         self.proc.kill()

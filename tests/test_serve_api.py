@@ -116,6 +116,11 @@ def test_v2_metrics_and_openapi(server: Server) -> None:
     metrics = server.get("/metrics")[1].decode()
     assert "dsmr_telegrams_total 300" in metrics
     assert 'dsmr_energy_imported_wh{tariff="1"}' in metrics
+    readings = server.json("/api/v2/readings?from=2026-10-25T01:00&to=2026-10-25T02:00")["readings"]
+    stamps = [r["ts"] for r in readings]
+    assert 0 < len(stamps) <= 60 and stamps == sorted(stamps)
+    assert all(ts % 60 == 0 for ts in stamps)  # one kept reading per minute (the resolution)
+    assert all(r["edt1"] is not None and r["power_delivered"] is not None for r in readings)
     spec = server.json("/api/openapi.json")
     assert "/api/v1/hist/hours" in spec["paths"] and "/api/v2/events" in spec["paths"]
 
@@ -220,3 +225,28 @@ def test_loopback_is_told_apart() -> None:
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("::") and not is_loopback("")
     assert not is_loopback("192.168.1.20") and not is_loopback("dsmr.local")
+
+
+def test_openapi_describes_every_route(tmp_path: Path) -> None:
+    from dsmrparse.serve import openapi
+    from dsmrparse.serve.app import make_app
+    from dsmrparse.serve.logger import Logger
+    from dsmrparse.serve.settings import Settings
+    from dsmrparse.serve.store import Store
+
+    store = Store(tmp_path / "h.sqlite3")
+    app = make_app(Logger(Settings(), store, tmp_path), lambda name: None, "", False)
+    served = set()
+    for route in app.router.routes():
+        path = route.resource.canonical if route.resource is not None else ""
+        if route.method in ("HEAD", "OPTIONS") or path in ("/", "/{path}"):
+            continue
+        method = (
+            "post" if route.method == "PUT" else route.method.lower()
+        )  # PUT: the firmware's alias
+        for kind in ("hours", "days", "months"):  # {kind} stands for three paths
+            served.add((method, path.replace("{kind}", kind).replace("{order}", "desc")))
+    described = {(m, p) for m, p, *_ in openapi.ENDPOINTS}
+    assert served == described
+    assert set(openapi.document()["paths"]) == {p for _, p in described}
+    store.close()

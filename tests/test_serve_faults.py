@@ -161,3 +161,25 @@ def test_a_capture_file_as_source_and_a_source_that_is_not_there(tmp_path: Path)
         assert srv.json("/api/v1/sm/actual") == {"actual": []}  # serving goes on
     finally:
         srv.stop()
+
+
+def test_a_full_store_is_reported_and_serving_goes_on(tmp_path: Path) -> None:
+    # --store-max-mb caps the history file; beyond it every write fails as on a full disk
+    srv = Server(tmp_path, "--simulate", "dsmr5", "--sim-step", "60", "--interval", "0.01",
+                 "--store-max-mb", "0.05")  # fmt: skip
+
+    def info() -> dict[str, Any]:
+        return {r["name"]: r["value"] for r in srv.json("/api/v1/dev/info")["devinfo"]}
+
+    try:
+        srv.wait_for(lambda: info()["store_error"])
+        assert "full" in info()["store_error"]
+        count = srv.json("/api/v2/status")["telegrams"]
+        srv.wait_for(lambda: srv.json("/api/v2/status")["telegrams"] > count + 5)
+        assert srv.json("/api/v1/sm/actual")["actual"]  # the newest telegram is still served
+        assert srv.json("/api/v1/hist/hours")["hours"]  # and the history that was stored
+        assert "dsmr_store_ok 0" in srv.get("/metrics")[1].decode()
+    finally:
+        srv.stop()
+    said = "".join(srv.log)
+    assert said.count("write failed") == 1, said  # in the log once, not once per telegram

@@ -120,7 +120,9 @@ def test_topics_payloads_discovery_and_a_broker_restart(tmp_path: Path, broker: 
     listener.close()
 
 
-def test_mqtt_settings_change_through_the_api(tmp_path: Path, broker: Mosquitto) -> None:
+def test_mqtt_settings_change_through_the_api_and_the_last_will(
+    tmp_path: Path, broker: Mosquitto
+) -> None:
     listener = Listener(broker.port)
     srv = Server(tmp_path / "data", "--simulate", "dsmr5", "--interval", "0.05",
                  "--mqtt-broker", "127.0.0.1", "--mqtt-port", str(broker.port),
@@ -133,6 +135,10 @@ def test_mqtt_settings_change_through_the_api(tmp_path: Path, broker: Mosquitto)
         )
         assert status == 200, answer
         listener.wait(lambda: listener.last("dsmrparse/power_delivered"))
+        listener.wait(lambda: listener.last("dsmrparse/status") == b"online")
+        # killed without a goodbye: the broker sends the last will
+        srv.kill()
+        listener.wait(lambda: listener.last("dsmrparse/status") == b"offline")
     finally:
         srv.stop()
         listener.close()

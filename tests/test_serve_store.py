@@ -176,3 +176,43 @@ def test_spring_forward_day_has_23_hours(tmp_path: Path) -> None:
     nxt = next(p for p in store.periods("days") if p.recid == "26033000")
     assert nxt.start_local == "2026-03-30T00:00:00+02:00"
     assert nxt.start_utc - day.start_utc == 23 * 3600
+
+
+@pytest.mark.parametrize("profile", __import__("dsmrparse.profiles").profiles.names())
+def test_every_family_is_logged_and_served(tmp_path: Path, profile: str, twin: str) -> None:
+    """Simulated telegrams of each family go through the logger: stored, and shown in the
+    firmware's shapes and our views without an error."""
+    import json
+
+    from dsmrparse.serve.logger import Logger
+    from dsmrparse.simulate import Simulator
+
+    store = Store(tmp_path / "h.sqlite3")
+    logger = Logger(Settings(), store, tmp_path)
+    sim = Simulator(profile, seed=1, start=datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc))
+    for raw, _ in zip(sim, range(5)):
+        assert logger.ingest(dsmrparse.parse(raw, sim.profile))
+    actual = {r["name"]: r for r in json.loads(logger.actual_body)["actual"]}
+    assert list(actual)[-1] == "gas_delivered"
+    # every family has an import register: shown in kWh whatever the meter's unit (Wh ...)
+    energy = actual["energy_delivered_tariff1"]
+    assert energy["unit"] == "kWh" and 0 <= energy["value"] < 100_000, energy
+    (hour,) = store.periods("hours")
+    assert hour.samples == 5 and hour.end["edt1"] == Decimal(str(energy["value"])).quantize(
+        Decimal("0.001")
+    )
+    fields = firmware.rows(logger.last, logger.settings.mbus_types, "fields")  # type: ignore[arg-type]
+    assert [r["name"] for r in fields] == firmware.ALL_FIELDS
+    assert history.firmware_view(store, "hours", False)["hours"][0]["recnr"] == 0
+
+
+def test_units_are_the_firmware_ones_and_a_heat_meter_is_not_gas(twin: str) -> None:
+    austria = dsmrparse.parse(fixture_bytes("at/sagemcom_t210dr_plaintext.txt"))
+    values = firmware.values(austria, {1: 3, 2: 0, 3: 0, 4: 0})
+    wh = austria["electricity_imported_tariff_1"]
+    assert austria.entry("electricity_imported_tariff_1").unit == "Wh"
+    assert values["energy_delivered_tariff1"] == ((wh / 1000).quantize(Decimal("0.001")), "kWh")
+    heat = dsmrparse.parse(fixture_bytes("nl/heat_warmtelink_unpadded_crc.txt"))
+    assert heat.mbus[1].device_type == 4
+    assert firmware.gas_reading(heat, {1: 3, 2: 0, 3: 0, 4: 0}) is None  # GJ is not gas
+    assert firmware.gas_delivered(heat, {1: 3, 2: 0, 3: 0, 4: 0}) == Decimal("0.000")

@@ -98,7 +98,7 @@ async def dev_info(request: web.Request) -> web.Response:
         free_mb = round(disk.free / 2**20)
     except OSError:
         free_mb = -1
-    mqtt = request.app.get("mqtt")
+    mqtt = logger.mqtt
     rows = [
         _row("author", "dsmrparse"),
         _row("fwversion", f"dsmrparse-{__version__}"),

@@ -49,6 +49,12 @@ def register(sub: Any) -> None:
         help="seconds between MQTT publications (0: MQTT off, as the firmware)",
     )
     p.add_argument("--capture", action="store_true", help="also keep raw telegrams, daily .gz")
+    p.add_argument(
+        "--store-max-mb",
+        type=float,
+        metavar="MB",
+        help="cap on the history file; beyond it writes fail as on a full disk",
+    )
     sim = p.add_argument_group("simulator")
     sim.add_argument(
         "--interval",
@@ -78,6 +84,7 @@ def _apply_options(settings: Any, args: argparse.Namespace) -> None:
         "mqtt_broker": args.mqtt_broker, "mqtt_broker_port": args.mqtt_port,
         "mqtt_user": args.mqtt_user, "mqtt_passwd": args.mqtt_password,
         "mqtt_toptopic": args.mqtt_top, "mqtt_interval": args.mqtt_interval,
+        "store_max_mb": args.store_max_mb,
     }  # fmt: skip
     for name, value in pairs.items():
         if value is not None:
@@ -125,6 +132,26 @@ def run(args: argparse.Namespace) -> int:
         return 130
 
 
+class _BadRequestsInWords(logging.Filter):
+    """aiohttp logs a malformed request (not HTTP, a header too long) with a traceback; the
+    client already got its 400, so one line in words is enough."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from aiohttp.http_exceptions import HttpProcessingError
+
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            text = str(error).splitlines()[0] if str(error) else type(error).__name__
+            said = record.getMessage()
+            record.msg = "%s: %s"
+            record.args = (said, text[:200])
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            return logging.getLogger("aiohttp.server").isEnabledFor(logging.INFO)
+        return True
+
+
 def _listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -144,7 +171,8 @@ async def _main(settings: Any, settings_path: Path, data: Path, args: argparse.N
     from .reader import SimulatorPlan, run_simulator, run_source
     from .store import Store
 
-    store = Store(data / "history.sqlite3")
+    logging.getLogger("aiohttp.server").addFilter(_BadRequestsInWords())
+    store = Store(data / "history.sqlite3", max_mb=settings.store_max_mb)
     logger = Logger(settings, store, data)
     loopback = is_loopback(settings.host)
     token = settings.token
@@ -170,8 +198,9 @@ async def _main(settings: Any, settings_path: Path, data: Path, args: argparse.N
         old = mqtt_holder.pop("client", None)
         if old is not None:
             logger.publishers.remove(old)
-            old.stop()
-            app.pop("mqtt", None)
+            # saying goodbye to the broker may wait up to a second: not on the event loop
+            asyncio.get_running_loop().run_in_executor(None, old.stop)
+            logger.mqtt = None
         if settings.mqtt_broker:
             try:
                 from .mqtt import MqttPublisher
@@ -182,7 +211,7 @@ async def _main(settings: Any, settings_path: Path, data: Path, args: argparse.N
             client.start()
             mqtt_holder["client"] = client
             logger.publishers.append(client)
-            app["mqtt"] = client
+            logger.mqtt = client
 
     # a token that was set is always asked for; beyond loopback there always is one
     app = make_app(logger, save_settings, token, token_required=bool(token))

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..telegram import Telegram
 
-__all__ = ["ACTUAL", "INFO", "ALL_FIELDS", "rows", "gas_delivered"]
+__all__ = ["ACTUAL", "INFO", "ALL_FIELDS", "rows", "values", "gas_delivered", "gas_reading"]
 
 _THOUSANDTH = Decimal("0.001")
 
@@ -30,9 +30,18 @@ _TABLE: dict[str, tuple[str, str, str]] = {
     "p1_version_be": ("p1_version_be", "s", ""),
     "timestamp": ("timestamp", "ts", ""),
     "equipment_id": ("equipment_id", "s", ""),
-    "energy_delivered_tariff1": ("electricity_imported_tariff_1", "f", "kWh"),
+    # meters with one register only (Nordic, Luxembourg, EasyMeter) show it as tariff 1
+    "energy_delivered_tariff1": (
+        "electricity_imported_tariff_1|electricity_imported_total",
+        "f",
+        "kWh",
+    ),
     "energy_delivered_tariff2": ("electricity_imported_tariff_2", "f", "kWh"),
-    "energy_returned_tariff1": ("electricity_exported_tariff_1", "f", "kWh"),
+    "energy_returned_tariff1": (
+        "electricity_exported_tariff_1|electricity_exported_total",
+        "f",
+        "kWh",
+    ),
     "energy_returned_tariff2": ("electricity_exported_tariff_2", "f", "kWh"),
     "electricity_tariff": ("tariff_indicator", "s", ""),
     "power_delivered": ("power_imported", "f", "kW"),
@@ -78,12 +87,44 @@ INFO = ["identification", "p1_version", "p1_version_be", "equipment_id", "electr
         "mbus3_device_type", "mbus3_equipment", "mbus4_device_type", "mbus4_equipment"]  # fmt: skip
 
 
-def _number(value: Any, kind: str) -> Any:
+_PREFIX = {"k": Decimal(1000), "K": Decimal(1000), "M": Decimal(1000000)}
+
+
+def _split_unit(unit: str) -> tuple[Decimal, str]:
+    if len(unit) > 1 and unit[0] in _PREFIX:
+        return _PREFIX[unit[0]], unit[1:]
+    return Decimal(1), unit
+
+
+def _scaled(value: Decimal, unit: str, wanted: str) -> Decimal | None:
+    """``value`` in ``unit`` expressed in ``wanted`` (Wh -> kWh, W -> kW ...); None when they
+    are not the same quantity. Units are matched case-insensitively, as the meters vary."""
+    have_factor, have_base = _split_unit(unit.strip())
+    want_factor, want_base = _split_unit(wanted)
+    if have_base.casefold() != want_base.casefold():
+        return None
+    return value * have_factor / want_factor
+
+
+def _number(value: Any, kind: str, unit: str | None = None, wanted: str = "") -> Any:
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
         return None
-    if kind == "u":
+    if wanted and unit is not None:
+        value = _scaled(Decimal(value), unit, wanted)
+        if value is None:
+            return None
+    if kind == "u" and value == int(value):
         return int(value)
+    # an integer field with a fraction (Belgian currents: 001.23*A) keeps it rather than
+    # being cut as the firmware's uint16_t would
     return Decimal(value).quantize(_THOUSANDTH)
+
+
+def _present(telegram: Telegram, names: str) -> str | None:
+    for name in names.split("|"):
+        if name and name in telegram:
+            return name
+    return None
 
 
 def _raw(telegram: Telegram, name: str) -> str | None:
@@ -101,14 +142,15 @@ def values(telegram: Telegram, mbus_types: dict[int, int]) -> dict[str, tuple[An
         if fw == "identification":
             out[fw] = (telegram.header.text, "")
             continue
-        if not ours or ours not in telegram:
+        name = _present(telegram, ours)
+        if name is None:
             continue
         if kind in ("s", "ts"):
-            text = _raw(telegram, ours)
+            text = _raw(telegram, name)
             if text is not None:
                 out[fw] = (text, "")
             continue
-        value = _number(telegram.get(ours), kind)
+        value = _number(telegram.get(name), kind, telegram.entry(name).unit, unit)
         if value is not None:
             out[fw] = (value, unit)
     for channel, device in sorted(telegram.mbus.items()):
@@ -128,14 +170,23 @@ def values(telegram: Telegram, mbus_types: dict[int, int]) -> dict[str, tuple[An
 def gas_delivered(telegram: Telegram, mbus_types: dict[int, int]) -> Decimal:
     """The firmware's ``gasDelivered``: the channel set as gas (type 3), else the detected gas
     meter; 0.000 when there is none, as the firmware writes it."""
+    found = gas_reading(telegram, mbus_types)
+    return Decimal("0.000") if found is None else found
+
+
+def gas_reading(telegram: Telegram, mbus_types: dict[int, int]) -> Decimal | None:
+    """The gas register (m3, three decimals), or None when the meter has no gas meter."""
     for channel, kind in sorted(mbus_types.items()):
         device = telegram.mbus.get(channel)
-        if kind == 3 and device is not None and device.reading and device.reading.value is not None:
-            return Decimal(device.reading.value).quantize(_THOUSANDTH)
+        if kind != 3 or device is None or device.reading is None or device.reading.value is None:
+            continue
+        if device.device_type not in (None, 3):  # the meter says it is not gas (heat, water)
+            continue
+        return Decimal(device.reading.value).quantize(_THOUSANDTH)
     gas = telegram.gas
     if gas is not None and gas.value is not None:
         return Decimal(gas.value).quantize(_THOUSANDTH)
-    return Decimal("0.000")
+    return None
 
 
 def _row(name: str, value: Any, unit: str) -> dict[str, Any]:

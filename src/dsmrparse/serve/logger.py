@@ -26,11 +26,11 @@ __all__ = ["Logger"]
 
 log = logging.getLogger("dsmrparse.serve")
 
-_REGISTER_FIELDS = {
-    "edt1": "electricity_imported_tariff_1",
-    "edt2": "electricity_imported_tariff_2",
-    "ert1": "electricity_exported_tariff_1",
-    "ert2": "electricity_exported_tariff_2",
+_REGISTER_FIELDS = {  # history register -> firmware field (units and fallbacks handled there)
+    "edt1": "energy_delivered_tariff1",
+    "edt2": "energy_delivered_tariff2",
+    "ert1": "energy_returned_tariff1",
+    "ert2": "energy_returned_tariff2",
 }
 
 
@@ -45,6 +45,7 @@ class Logger:
         self.data_dir = data_dir
         self.hub = Hub()
         self.publishers: list[Publisher] = []
+        self.mqtt: Any = None  # the MQTT publisher while one is configured (its state for info)
         self.started = time.time()
         self.last: Telegram | None = None
         self.last_received: float | None = None
@@ -79,15 +80,13 @@ class Logger:
         return firmware.values(telegram, mbus)
 
     def registers(self, telegram: Telegram) -> dict[str, Decimal | None]:
+        """The five registers the history keeps, as the firmware shows them (kWh, m3)."""
+        values = firmware.values(telegram, self.settings.mbus_types)
         out: dict[str, Decimal | None] = {}
         for key, name in _REGISTER_FIELDS.items():
-            value = telegram.get(name)
+            value = values.get(name, (None, ""))[0]
             out[key] = value if isinstance(value, Decimal) else None
-        gas = firmware.gas_delivered(telegram, self.settings.mbus_types)
-        has_gas = telegram.gas is not None or any(
-            d.reading is not None for d in telegram.mbus.values()
-        )
-        out["gdt"] = gas if has_gas else None
+        out["gdt"] = firmware.gas_reading(telegram, self.settings.mbus_types)
         return out
 
     def zone(self, telegram: Telegram) -> ZoneInfo | None:
@@ -109,6 +108,7 @@ class Logger:
         if local is None:  # meters without a clock: the time it arrived, in the meter's zone
             local = datetime.fromtimestamp(received, zone or timezone.utc)
         power = (telegram.get("power_imported"), telegram.get("power_exported"))
+        store_error = self.store.error
         stored = self.store.add(
             received,
             local,
@@ -119,6 +119,8 @@ class Logger:
             resolution=self.settings.readings_resolution,
             keep_days=self.settings.readings_days,
         )
+        if self.store.error != store_error and self.hub.queues:  # a full disk, or room again
+            self.hub.publish("status", dumps(self.status_dict()))
         values = self._remember(telegram, received)
         if self.settings.capture:
             self._capture(telegram, local)

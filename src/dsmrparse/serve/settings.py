@@ -67,6 +67,7 @@ class Settings:
     token: str = ""  # needed for writes when listening beyond loopback
     readings_days: int = 10  # how long the fine readings are kept
     readings_resolution: int = 60  # seconds between kept readings
+    store_max_mb: float = 0.0  # cap on the history file (0: none); beyond it, as a full disk
     capture: int = 0  # 1: raw telegrams also go to daily .gz capture files
     mqtt_discovery: int = 1  # Home Assistant discovery messages
     mqtt_discovery_prefix: str = "homeassistant"

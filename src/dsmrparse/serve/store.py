@@ -122,7 +122,7 @@ def _txt(value: Decimal | None) -> str | None:
 class Store:
     """One SQLite file; safe to call from one writer thread and the event loop (a lock)."""
 
-    def __init__(self, path: Path, gap_seconds: float = 300.0) -> None:
+    def __init__(self, path: Path, gap_seconds: float = 300.0, max_mb: float = 0.0) -> None:
         self.path = path
         self.gap_seconds = gap_seconds
         self.lock = threading.Lock()
@@ -136,6 +136,9 @@ class Store:
         self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a killed process loses nothing
         self.db.execute("PRAGMA busy_timeout=5000")
         self._migrate()
+        if max_mb > 0:  # a cap for small SD cards: beyond it writes fail as on a full disk
+            page = int(self.db.execute("PRAGMA page_size").fetchone()[0])
+            self.db.execute(f"PRAGMA max_page_count = {max(1, int(max_mb * 2**20 / page))}")
         self._stored_this_run = False
         self._last_prune = 0.0
 
