@@ -392,6 +392,8 @@ def test_a_bare_firmware_list_gives_usage_per_period_and_none_for_a_new_meter(
 
 
 def test_fields_page_lists_every_object_of_the_telegram(page: Any, server: Server) -> None:
+    from selenium.webdriver.common.by import By
+
     _open(page, server, "fields")
     _wait(lambda: _count(page, "#fields-table tbody tr[data-obis]"), 10, "the fields table")
     raw = server.read("/api/v1/sm/telegram")
@@ -400,6 +402,12 @@ def test_fields_page_lists_every_object_of_the_telegram(page: Any, server: Serve
     assert shown == expected
     names = _each(page, "#fields-table tbody td:nth-child(2)", "e.textContent")
     assert "electricity_imported_tariff_1" in names and "voltage_l1" in names
+    # the filter keeps the rows whose name or OBIS code holds the text
+    page.find_element(By.ID, "fields-filter").send_keys("voltage_l")
+    visible = _each(page, "#fields-table tbody tr:not([hidden]) td:nth-child(2)", "e.textContent")
+    assert visible and all("voltage_l" in n for n in visible)
+    assert len(visible) < len(names)
+    page.find_element(By.ID, "fields-filter").clear()
 
 
 def test_settings_saved_in_the_form_come_back_from_the_api(page: Any, server: Server) -> None:
@@ -431,11 +439,9 @@ def test_a_month_corrected_by_hand_is_stored(page: Any, server: Server) -> None:
     from selenium.webdriver.common.by import By
 
     _open(page, server, "settings")
-    # the month input takes "YYYY-MM"; set it as a script does, then fire the change
-    _js(page, "const m = document.getElementById('month-id'); m.value = '2025-03';"
-              "m.dispatchEvent(new Event('change'))")  # fmt: skip
     values = {"edt1": "1111.111", "edt2": "2222.222", "ert1": "33.333", "ert2": "44.444",
               "gdt": "555.555"}  # fmt: skip
+    _choose_month(page, "2025-03")
     for key, value in values.items():
         field = page.find_element(By.ID, f"month-{key}")
         field.clear()
@@ -445,6 +451,20 @@ def test_a_month_corrected_by_hand_is_stored(page: Any, server: Server) -> None:
     months = server.read("/api/v1/hist/months?from=2025-03-01&to=2025-04-01")["months"]
     stored = [m for m in months if not m.get("missing")]
     assert stored and {k: f"{float(stored[0][k]):.3f}" for k in values} == values
+    # choosing a month fills the form with what is stored for it, and nothing for an empty one
+    form = {k: f"return document.getElementById('month-{k}').value" for k in values}
+    _choose_month(page, "2025-04")
+    assert {k: _js(page, js) for k, js in form.items()} == dict.fromkeys(values, "")
+    _choose_month(page, "2025-03")
+    assert {k: _js(page, js) for k, js in form.items()} == values
+
+
+def _choose_month(page: Any, month: str) -> None:
+    """Pick a month as a person would (the input takes "YYYY-MM"), then wait for the form."""
+    _js(page, "const m = document.getElementById('month-id'); m.value = arguments[0];"
+              "m.dispatchEvent(new Event('change'))", month)  # fmt: skip
+    filled = "return document.getElementById('month-form').dataset.prefilled"
+    _wait(lambda: _js(page, filled) == month, 10, f"the form to show {month}")
 
 
 def test_writes_ask_for_the_token_of_a_server_that_wants_one(browser: Any, tmp_path: Path) -> None:
@@ -493,12 +513,13 @@ def test_the_page_rides_out_a_server_restart_and_says_when_the_meter_stops(
         _wait(lambda: _js(browser, state) == "reconnecting", 10, "the page to notice")
         count = "return Number(document.getElementById('live').dataset.count || 0)"
         before = _js(browser, count)
-        # the same data folder and port; this meter stops after a few telegrams
-        second = Server(tmp_path, *SIMULATE, "--port", port, "--sim-count", "20")
+        # the same data folder and port; this meter stops after 80 telegrams (8 s: enough to
+        # outlast the browser's retry delay of about 3 s)
+        second = Server(tmp_path, *SIMULATE, "--port", port, "--sim-count", "80")
         _wait(lambda: _js(browser, state) == "live", 15, "the browser to reconnect by itself")
         _wait(lambda: _js(browser, count) > before, 10, "new telegrams after the restart")
         live = "return document.getElementById('live').textContent"
-        _wait(lambda: "finished" in _js(browser, live), 15, "the page to say the meter stopped")
+        _wait(lambda: "finished" in _js(browser, live), 20, "the page to say the meter stopped")
         # the cut stream and the refused retries while the server was away are the only errors
         cut = ("ERR_INCOMPLETE_CHUNKED_ENCODING", "ERR_CONNECTION_REFUSED")
         _assert_clean_console(browser, allowed=cut)

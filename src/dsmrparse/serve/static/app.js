@@ -611,6 +611,7 @@ async function prefillMonth() {
   const rows = listOf(await api(`/api/v1/hist/months?from=${year}-${month}-01&to=${next}`), "months");
   const rec = rows.find((r) => !r.missing && KEYS.every((k) => num(r[k]) !== null));
   for (const k of KEYS) $(`#month-${k}`).value = rec ? num(rec[k]).toFixed(3) : "";
+  $("#month-form").dataset.prefilled = `${year}-${month}`; // the form now shows that month
 }
 
 // ---- routing ---------------------------------------------------------------------------------
