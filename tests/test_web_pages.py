@@ -40,7 +40,7 @@ try:
     import selenium  # noqa: F401
 except ImportError:
     _MISSING.append("selenium (the test extra)")
-if _MISSING and os.environ.get("CI") == "true":
+if _MISSING and (os.environ.get("CI") == "true" or os.environ.get("DSMRPARSE_REQUIRE_BROWSER")):
     raise RuntimeError(f"browser tests need {', '.join(_MISSING)}")
 pytestmark = pytest.mark.skipif(bool(_MISSING), reason=f"missing {', '.join(_MISSING)}")
 
