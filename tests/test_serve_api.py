@@ -180,7 +180,16 @@ def test_bad_requests_get_json_4xx_and_the_server_goes_on(server: Server) -> Non
 
 def test_events_stream_telegrams(tmp_path: Path) -> None:
     srv = Server(
-        tmp_path, "--simulate", "dsmr5", "--interval", "0.05", "--sim-count", "40", "--capture"
+        tmp_path,
+        "--simulate",
+        "dsmr5",
+        "--interval",
+        "0.05",
+        "--sim-count",
+        "40",
+        "--capture",
+        "--sim-start",
+        "2026-06-01T12:00:00+02:00",  # a fixed day: one capture file
     )
     try:
         got: list[tuple[str, dict[str, object]]] = []

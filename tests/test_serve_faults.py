@@ -183,3 +183,35 @@ def test_a_full_store_is_reported_and_serving_goes_on(tmp_path: Path) -> None:
         srv.stop()
     said = "".join(srv.log)
     assert said.count("write failed") == 1, said  # in the log once, not once per telegram
+
+
+def test_start_up_mistakes_are_said_in_words(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from _serve_proc import SRC
+
+    taken = socket.create_server(("127.0.0.1", 0))
+    port = str(taken.getsockname()[1])
+    cases = [
+        (["--simulate", "nosuch"], 2, "no profile 'nosuch'"),
+        (["--simulate", "dsmr5", "--sim-start", "yesterday"], 2, "not an ISO 8601 time"),
+        ([], 2, "give a SOURCE or --simulate"),
+        (["--simulate", "dsmr5", "--port", port], 3, "cannot listen"),
+    ]
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "history.sqlite3").write_bytes(b"this is not a database" * 100)
+    cases.append((["--simulate", "dsmr5", "--data", str(broken)], 3, "not a database"))
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    try:
+        for args, code, said in cases:
+            done = subprocess.run(
+                [sys.executable, "-m", "dsmrparse", "serve", "--data", str(tmp_path), *args],
+                env=env, capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            assert done.returncode == code and said in done.stderr, (args, done.stderr)
+            assert "Traceback" not in done.stderr
+    finally:
+        taken.close()

@@ -9,6 +9,7 @@ import logging
 import secrets
 import signal
 import socket
+import sqlite3
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -118,6 +119,10 @@ def run(args: argparse.Namespace) -> int:
     if not (file_settings.source or file_settings.simulate):
         print("dsmrparse serve: give a SOURCE or --simulate PROFILE", file=sys.stderr)
         return 2
+    problem = _check(file_settings, args)
+    if problem:
+        print(f"dsmrparse serve: {problem}", file=sys.stderr)
+        return 2
     try:
         data.mkdir(parents=True, exist_ok=True)
         if not settings_path.exists():
@@ -152,6 +157,27 @@ class _BadRequestsInWords(logging.Filter):
         return True
 
 
+def _check(settings: Any, args: argparse.Namespace) -> str | None:
+    """What would only fail later, said before anything starts."""
+    from ..errors import ProfileError
+    from ..profiles import get as get_profile
+
+    for name in (settings.simulate, settings.profile):
+        if name:
+            try:
+                get_profile(name)
+            except ProfileError as exc:
+                return str(exc)
+    if args.sim_start:
+        try:
+            datetime.fromisoformat(args.sim_start)
+        except ValueError:
+            return f"--sim-start {args.sim_start!r} is not an ISO 8601 time"
+    if not 0 <= settings.port <= 65535:
+        return f"port {settings.port} is not a TCP port"
+    return None
+
+
 def _listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -172,7 +198,11 @@ async def _main(settings: Any, settings_path: Path, data: Path, args: argparse.N
     from .store import Store
 
     logging.getLogger("aiohttp.server").addFilter(_BadRequestsInWords())
-    store = Store(data / "history.sqlite3", max_mb=settings.store_max_mb)
+    try:
+        store = Store(data / "history.sqlite3", max_mb=settings.store_max_mb)
+    except (sqlite3.Error, RuntimeError) as exc:  # not a database, or a newer schema
+        print(f"dsmrparse serve: history {data / 'history.sqlite3'}: {exc}", file=sys.stderr)
+        return 3
     logger = Logger(settings, store, data)
     loopback = is_loopback(settings.host)
     token = settings.token
@@ -218,7 +248,16 @@ async def _main(settings: Any, settings_path: Path, data: Path, args: argparse.N
     mqtt_restart()
     runner = web.AppRunner(app, access_log=log if args.verbose else None, shutdown_timeout=3)
     await runner.setup()
-    sock = _listen(settings.host, settings.port)
+    try:
+        sock = _listen(settings.host, settings.port)
+    except OSError as exc:
+        print(f"dsmrparse serve: cannot listen on {settings.host}:{settings.port}: {exc}",
+              file=sys.stderr)  # fmt: skip
+        await runner.cleanup()
+        for client in list(mqtt_holder.values()):
+            client.stop()
+        store.close()
+        return 3
     site = web.SockSite(runner, sock)
     await site.start()
     host, port = sock.getsockname()[:2]
