@@ -21,6 +21,14 @@ __all__ = ["OutputError", "Target", "check_outputs", "is_special"]
 class OutputError(Exception):
     """An output cannot be written (a one-line reason)."""
 
+    usage = False  # the command line asked for it (exit 2), rather than the system (exit 3)
+
+
+class SameFileError(OutputError):
+    """An output is one of the inputs."""
+
+    usage = True
+
 
 def _stat(path: str) -> os.stat_result | None:
     try:
@@ -50,7 +58,7 @@ def check_outputs(outputs: Iterable[tuple[str, str | None]], inputs: Iterable[st
             continue
         info = _stat(path)
         if info is not None and (info.st_dev, info.st_ino) in seen:
-            raise OutputError(
+            raise SameFileError(
                 f"{option} {path} is the input {seen[(info.st_dev, info.st_ino)]}: "
                 "writing it would destroy the capture"
             )

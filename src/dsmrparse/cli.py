@@ -271,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_PIPE
     except OutputError as exc:
         print(f"dsmrparse: {exc}", file=sys.stderr)
-        return EXIT_INPUT
+        return EXIT_USAGE if exc.usage else EXIT_INPUT
     except OSError as exc:  # a full disk, a device that refuses: one line, not a traceback
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"dsmrparse: {where}{exc.strerror or exc}", file=sys.stderr)
