@@ -19,11 +19,11 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from . import __version__, _impl, profiles
 from ._cli_keys import add_key_options, keys_of
@@ -34,6 +34,7 @@ from .telegram import Telegram
 EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INPUT, EXIT_MISSING, EXIT_INTERRUPT, EXIT_PIPE = (
     0, 1, 2, 3, 4, 130, 141
 )  # fmt: skip
+T = TypeVar("T")
 EXIT_TERMINATED = 143  # SIGTERM, handled like Ctrl-C
 EXAMPLE = Path(__file__).parent / "examples" / "dsmr5_sample.txt.gz"
 FORMATS = ("jsonl", "csv", "parquet", "table")
@@ -582,7 +583,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
         removed = output.discard()
         if errors_target is not None:
             removed = errors_target.discard() or removed
-        if isinstance(exc, (KeyboardInterrupt, OSError, DsmrError, OutputError)) and not args.quiet:
+        quietly = args.quiet or isinstance(exc, BrokenPipeError)  # (| head: as shell tools do)
+        if isinstance(exc, (KeyboardInterrupt, OSError, DsmrError, OutputError)) and not quietly:
             why = "interrupted" if isinstance(exc, KeyboardInterrupt) else "stopped"
             kept = " (the output files were not written)" if removed else ""
             print(
@@ -798,6 +800,15 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return EXIT_USAGE
+    if args.count < 0:
+        print(
+            "dsmrparse simulate: --count must be 0 (forever) or more, not " + str(args.count),
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if args.interval < 0 or (args.step is not None and args.step <= 0):
+        print("dsmrparse simulate: --interval must be >= 0 and --step > 0", file=sys.stderr)
+        return EXIT_USAGE
     step = args.step if args.step is not None else (args.interval or None)
     simulator = Simulator(
         args.profile,
@@ -807,8 +818,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         failures_per_day=args.failures_per_day,
         line_ending="\n" if args.lf else "\r\n",
     )
+    # progress on a terminal's stderr, unless the telegrams themselves go to that terminal
+    to_terminal = args.output == "-" and sys.stdout.isatty()
+    ticker = _Ticker("telegrams", args.count or None, enabled=not to_terminal)
     try:
-        run(simulator, args.output, args.count or None, args.interval)
+        run(cast(Simulator, ticker.wrap(simulator)), args.output, args.count or None, args.interval)
+        ticker.done()
     except OSError as exc:
         if isinstance(exc, BrokenPipeError):
             raise
@@ -826,10 +841,58 @@ def cmd_bench(args: argparse.Namespace) -> int:
         known = ", ".join(_bench.STAGES)
         print(f"dsmrparse: unknown stage {', '.join(unknown)}; known: {known}", file=sys.stderr)
         return EXIT_USAGE
+    if args.count < 1 or args.repeat < 1:
+        print("dsmrparse bench: --count and --repeat must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
     if args.files:
         families = _bench.from_files(args.files, args.profile)
+        if not families:
+            print(f"dsmrparse bench: no telegram found in {', '.join(args.files)}", file=sys.stderr)
+            return EXIT_DATA
     else:
         names = [args.profile] if args.profile else [p.name for p in profiles.all_profiles()]
         families = _bench.simulated([profiles.get(n).name for n in names], args.count)
-    print(_bench.report(_bench.measure(families, stages, max(args.repeat, 1))))
+    ticker = _Ticker("measurements", len(families) * len(stages))
+    rows = _bench.measure(families, stages, args.repeat, progress=ticker.tick)
+    ticker.done()
+    print(_bench.report(rows))
     return EXIT_OK
+
+
+class _Ticker:
+    """Progress of a long run on stderr (a terminal only): done/total, rate, time left."""
+
+    def __init__(self, what: str, total: int | None, enabled: bool = True) -> None:
+        self.what = what
+        self.total = total
+        self.enabled = enabled and sys.stderr.isatty()
+        self.count = 0
+        self.start = time.perf_counter()
+        self.last = 0.0
+
+    def tick(self, step: int = 1) -> None:
+        self.count += step
+        now = time.perf_counter()
+        if not self.enabled or now - self.last < 0.2:
+            return
+        self.last = now
+        rate = self.count / max(now - self.start, 1e-9)
+        text = f"{self.count} {self.what}, {rate:.0f}/s"
+        if self.total:
+            left = (self.total - self.count) / rate if rate > 0 else 0.0
+            text = (
+                f"{self.count}/{self.total} {self.what} ({self.count / self.total:.0%}), "
+                f"{left:.0f} s left"
+            )
+        sys.stderr.write(f"\r{text:<72}")
+        sys.stderr.flush()
+
+    def wrap(self, items: Iterable[T]) -> Iterator[T]:
+        for item in items:
+            yield item
+            self.tick()
+
+    def done(self) -> None:
+        if self.enabled and self.last:
+            sys.stderr.write("\r" + " " * 72 + "\r")
+            sys.stderr.flush()

@@ -266,6 +266,23 @@ class _Decompressing(io.RawIOBase):
         super().close()
 
 
+def decompressing_stdin() -> tuple[IO[bytes] | None, bytes]:
+    """For live reading of stdin: (a decompressing reader, b"") when stdin holds gzip, xz or
+    bzip2 data, else (None, its first bytes, to be given back before reading on)."""
+    fd = sys.stdin.fileno()
+    head = b""
+    while len(head) < 6:
+        data = os.read(fd, 6 - len(head))
+        if not data:
+            break
+        head += data
+    kind = compression_of(head)
+    if kind not in _DECOMPRESSORS:
+        return None, head
+    replay = io.BufferedReader(Replay(head, io.FileIO(fd, "rb", closefd=False)))
+    return io.BufferedReader(_Decompressing(replay, kind), 1 << 16), b""
+
+
 def _chunks(stream: IO[bytes], name: str, chunk_size: int, cut: list[Damaged]) -> Iterator[bytes]:
     """Full chunks of ``chunk_size`` (so a compressed file is cut where the plain one would be).
     Where the decompressed stream ends at damage, a ``cut`` record goes into ``cut``."""
