@@ -233,7 +233,7 @@ def test_read_serial_help_and_the_docs_name_the_same_settings() -> None:
         .splitlines() if line.startswith("| `serial` |")
     )  # fmt: skip
     documented = set(re.findall(r'`"([a-z0-9-]+)"`', row)) - {"auto"}
-    serial_help = helptext.split("--serial SETTING", 1)[1].split(" --", 1)[0]
+    serial_help = helptext.split("--serial SETTING ", 1)[1].split(" --", 1)[0]
     helped = set(re.findall(r"\b(dsmr[0-9a-z-]*)\b", serial_help))
     assert documented and documented == helped
     for name in helped:
