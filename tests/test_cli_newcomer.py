@@ -238,3 +238,16 @@ def test_read_serial_help_and_the_docs_name_the_same_settings() -> None:
     assert documented and documented == helped
     for name in helped:
         assert serial_settings(name)
+
+
+def test_bench_and_simulate_show_progress_on_a_terminal(tmp_path: Path) -> None:
+    code, out, err = _on_terminal("bench", "--profile", "dsmr5", "-n", "20", "--repeat", "1",
+                                  stdout_tty=False, stderr_tty=True)  # fmt: skip
+    assert code == 0 and "dsmr5" in out
+    assert re.search(r"\d+/7 measurements \(\d+%\)", err), err
+    code, out, err = _on_terminal("simulate", "--count", "3000", "-o", str(tmp_path / "s.txt"),
+                                  stdout_tty=False, stderr_tty=True)  # fmt: skip
+    assert code == 0 and (tmp_path / "s.txt").stat().st_size > 0
+    assert re.search(r"\d+/3000 telegrams \(\d+%\)", err), err
+    r = cli("simulate", "--count", "30", "-o", str(tmp_path / "t.txt"))
+    assert r.returncode == 0 and "telegrams (" not in r.stderr

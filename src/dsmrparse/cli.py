@@ -377,7 +377,7 @@ class _Progress:
         self.telegrams += counts["telegrams"]
         self.errors += _error_count(counts)
         now = time.perf_counter()
-        if not self.enabled or now - self.last < 0.2:
+        if not self.enabled or (self.last and now - self.last < 0.2):  # (the first at once)
             return
         self.last = now
         took = max(now - self.start, 1e-9)
@@ -873,7 +873,7 @@ class _Ticker:
     def tick(self, step: int = 1) -> None:
         self.count += step
         now = time.perf_counter()
-        if not self.enabled or now - self.last < 0.2:
+        if not self.enabled or (self.last and now - self.last < 0.2):  # (the first at once)
             return
         self.last = now
         rate = self.count / max(now - self.start, 1e-9)

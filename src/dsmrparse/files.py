@@ -130,6 +130,7 @@ class Replay(io.RawIOBase):
     def __init__(self, head: bytes, rest: IO[bytes]) -> None:
         self._head = head
         self._rest = rest
+        self.name = getattr(rest, "name", "<stream>")  # ("<stdin>" in messages)
 
     def readable(self) -> bool:
         return True
@@ -148,7 +149,7 @@ class Replay(io.RawIOBase):
 
 def _name_of(source: Source) -> str:
     if isinstance(source, (str, os.PathLike)):
-        return os.fspath(source)
+        return "<stdin>" if os.fspath(source) == "-" else os.fspath(source)
     return str(getattr(source, "name", "<stream>"))
 
 
