@@ -211,7 +211,8 @@ class _Decompressing(io.RawIOBase):
         self._new = _DECOMPRESSORS[kind]
         self._decomp = self._new()
         self._pending = b""  # compressed bytes not yet given to the decompressor
-        self._out = b""  # decompressed bytes not yet handed out
+        self._out = b""  # decompressed bytes, handed out from ``_at`` on
+        self._at = 0
         self._done = False
         self.produced = 0  # decompressed bytes handed out
         self.damage: str | None = None
@@ -220,20 +221,21 @@ class _Decompressing(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        while not self._out and not self._done:
+        while self._at >= len(self._out) and not self._done:
+            self._out, self._at = b"", 0
             self._step(len(buffer))
-        n = min(len(buffer), len(self._out))
-        buffer[:n] = self._out[:n]
-        self._out = self._out[n:]
+        n = min(len(buffer), len(self._out) - self._at)
+        buffer[:n] = memoryview(self._out)[self._at : self._at + n]  # (no copy of the rest)
+        self._at += n
         self.produced += n
         return n
 
     def _step(self, size: int) -> None:
-        limit = max(size, 1 << 16)  # bounded output per step: a zip bomb cannot fill memory
+        limit = max(size, 1 << 20)  # bounded output per step: a zip bomb cannot fill memory
         decomp = self._decomp
         held = self._kind != "gzip" and not decomp.eof and not decomp.needs_input
         if not self._pending and not held:
-            self._pending = self._raw.read(1 << 16)
+            self._pending = self._raw.read(1 << 18)
             if not self._pending:
                 if not decomp.eof:
                     self.damage = "the compressed data ends early (a truncated file)"
