@@ -119,3 +119,21 @@ def test_an_interrupted_run_leaves_no_file_that_looks_whole(
         next(x for x in err.splitlines() if "interrupted after" in x)
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing under any name
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["profiles"],
+        ["detect", str(CAPTURE)],
+        ["simulate", "--count", "3"],
+        ["read", str(CAPTURE)],
+        ["parse", str(CAPTURE), "--format", "csv"],
+    ],
+)
+def test_every_command_on_a_full_disk_is_one_line_and_exit_3(argv: list[str]) -> None:
+    with open("/dev/full", "w") as full:
+        r = cli(*argv, stdout=full, stderr=subprocess.PIPE)
+    assert r.returncode == 3, r.stderr
+    assert "No space left on device" in r.stderr
+    assert "Traceback" not in r.stderr and "Exception ignored" not in r.stderr

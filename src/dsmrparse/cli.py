@@ -261,7 +261,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        return int(args.run(args) or 0)
+        code = int(args.run(args) or 0)
+        sys.stdout.flush()  # (a full disk shows here, not in the interpreter's last flush)
+        return code
     except Terminated:
         return EXIT_TERMINATED
     except KeyboardInterrupt:
@@ -827,7 +829,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     except OSError as exc:
         if isinstance(exc, BrokenPipeError):
             raise
-        print(f"dsmrparse simulate: {args.output}: {exc}", file=sys.stderr)
+        where = "stdout" if args.output == "-" else args.output
+        print(f"dsmrparse simulate: {where}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_INPUT
     return EXIT_OK
 
