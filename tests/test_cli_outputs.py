@@ -137,3 +137,18 @@ def test_every_command_on_a_full_disk_is_one_line_and_exit_3(argv: list[str]) ->
     assert r.returncode == 3, r.stderr
     assert "No space left on device" in r.stderr
     assert "Traceback" not in r.stderr and "Exception ignored" not in r.stderr
+
+
+@pytest.mark.parametrize("how, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_read_stops_cleanly_on_a_signal(how: signal.Signals, code: int) -> None:
+    proc = popen("read", "-", stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                 stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    proc.stdin.write(CAPTURE.read_bytes()[:20000])
+    proc.stdin.flush()
+    assert proc.stdout.readline().startswith(b'{"format"')  # it is reading: now the signal
+    os.killpg(proc.pid, how)
+    err = proc.stderr.read().decode()
+    proc.stdin.close()
+    assert proc.wait(timeout=60) == code, err
+    assert "Traceback" not in err

@@ -248,8 +248,9 @@ def run(args: argparse.Namespace) -> int:
     except (ProfileError, ValueError, TypeError) as exc:
         print(f"dsmrparse read: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        # SIGTERM arrives as the command's Terminated (a KeyboardInterrupt): 143, as for parse
+        return 143 if type(exc).__name__ == "Terminated" else EXIT_INTERRUPTED
     finally:  # (a closed stdout goes on to the command's handler: exit 141, as for parse)
         if source is not None and not args.quiet:
             s = source.stats
