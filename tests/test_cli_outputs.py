@@ -152,3 +152,15 @@ def test_read_stops_cleanly_on_a_signal(how: signal.Signals, code: int) -> None:
     proc.stdin.close()
     assert proc.wait(timeout=60) == code, err
     assert "Traceback" not in err
+
+
+def test_an_output_through_a_link_writes_where_the_link_points(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    target = tmp_path / "data" / "day.csv"
+    target.write_text("old\n")
+    (tmp_path / "day.csv").symlink_to(target)
+    r = cli("parse", str(CAPTURE), "-o", str(tmp_path / "day.csv"))
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "day.csv").is_symlink()
+    assert target.read_text().startswith("timestamp,") and len(target.read_text()) > 1000
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["day.csv"]

@@ -74,14 +74,13 @@ class Target:
     ``discard()`` removes what was written (for a regular file)."""
 
     def __init__(self, path: str | None) -> None:
-        self.path = path if path and path != "-" else None
+        self.name = path if path and path != "-" else "stdout"
+        # through a symbolic link, as a plain open() would write (the rename must not replace
+        # the link itself)
+        self.path = os.path.realpath(path) if path and path != "-" else None
         self.temp: str | None = None
         self.handle: IO[str] | None = None
         self.committed = False
-
-    @property
-    def name(self) -> str:
-        return self.path or "stdout"
 
     def writing_path(self) -> str:
         """The path to write to (the temporary one for a regular file)."""
@@ -94,7 +93,7 @@ class Target:
             try:
                 fd, self.temp = tempfile.mkstemp(prefix=f".{base}.", suffix=".partial", dir=folder)
             except OSError as exc:
-                raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+                raise OutputError(f"cannot write {self.name}: {exc.strerror or exc}") from None
             os.close(fd)
             mask = os.umask(0)
             os.umask(mask)
@@ -109,7 +108,7 @@ class Target:
             try:
                 self.handle = open(where, "w", encoding="utf-8", newline="")  # noqa: SIM115
             except OSError as exc:
-                raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+                raise OutputError(f"cannot write {self.name}: {exc.strerror or exc}") from None
         return self.handle
 
     def write(self, text: str) -> None:
