@@ -109,6 +109,8 @@ def test_keys_for_parse_detect_and_read(twin: str) -> None:
     assert telegram["profile"] == "austria" and telegram["crc"]["status"] == "ok"  # type: ignore[index]
     r = cli("read", str(ENCRYPTED), env=env)
     assert r.returncode == 0 and _lines(r.stdout)[0]["profile"] == "austria"
+    r = cli("parse", str(ENCRYPTED), "-f", "csv", "--jobs", "2", env=env)  # into columns
+    assert r.returncode == 0 and len(r.stdout.splitlines()) == 2, r.stderr
     r = cli("parse", str(ENCRYPTED), "--key", "not hex")
     assert r.returncode == 2 and "--key is not hex" in r.stderr
     r = cli("parse", str(ENCRYPTED), "--key", "BB" * 16, "--auth-key", AT_AUTH)

@@ -623,9 +623,9 @@ def columns_from_records(
             if batch.add_fast(item.data, profile, strict):
                 continue
             item = read_frame(item, profile, strict, name)
-            if isinstance(item, Telegram):
-                batch.append(item)
-                continue
+        if isinstance(item, Telegram):  # (also a decrypted frame, which comes parsed)
+            batch.append(item)
+            continue
         left.append((offset, item))
     return batch, left
 
