@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import lzma
 from collections.abc import Callable
 from pathlib import Path
@@ -99,3 +100,37 @@ def test_cut_with_jobs_and_from_a_path(twin: str, tmp_path: Path) -> None:
     assert [(o, getattr(i, "raw", None)) for o, i in two] == [
         (o, getattr(i, "raw", None)) for o, i in one
     ]
+
+
+@pytest.mark.parametrize("kind", list(COMPRESSORS))
+def test_a_member_boundary_at_any_read_boundary(twin: str, kind: str) -> None:
+    """The next member's magic bytes may arrive split over two reads of the compressed file."""
+    from dsmrparse.files import _Decompressing
+
+    pack = COMPRESSORS[kind]
+    part = CAPTURE[:3000]
+    first = pack(part)
+    packed = first + pack(part)
+
+    class Trickle(io.RawIOBase):  # hands the compressed bytes out in pieces ending at the seam
+        def __init__(self) -> None:
+            self.pos = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def read(self, size: int = -1) -> bytes:
+            stop = len(first) + 2 if self.pos < len(first) + 2 else len(packed)
+            piece = packed[self.pos : stop]
+            self.pos += len(piece)
+            return piece
+
+    stream = _Decompressing(Trickle(), kind)  # type: ignore[arg-type]
+    out = b""
+    while True:
+        buf = bytearray(1 << 16)
+        n = stream.readinto(buf)
+        if not n:
+            break
+        out += bytes(buf[:n])
+    assert stream.damage is None and out == part + part

@@ -243,6 +243,11 @@ class _Decompressing(io.RawIOBase):
                 return
         if decomp.eof:  # the next member or stream, or what trails the last one
             data = self._pending
+            while len(data) < 6:  # enough to tell the next member's magic bytes
+                more = self._raw.read(1 << 18)
+                if not more:
+                    break
+                data += more
             self._pending = b""
             if not data.strip(b"\0"):  # zero padding, as gzip itself allows
                 return
