@@ -192,6 +192,12 @@ def test_progress_on_a_terminal_only(tmp_path: Path) -> None:
                                 stdout_tty=False, stderr_tty=True)  # fmt: skip
     assert code == 1  # (the seams between the copies are damaged telegrams)
     assert re.search(r"\d+\.\d% of 3\.4 MB, +\d+ s left", err), err
+    packed = tmp_path / "big.txt.gz"
+    packed.write_bytes(gzip.compress(big.read_bytes()))
+    size = f"{packed.stat().st_size / 1e6:.1f} MB"
+    code, _, err = _on_terminal("parse", str(packed), "-o", str(tmp_path / "z.jsonl"),
+                                stdout_tty=False, stderr_tty=True)  # fmt: skip
+    assert code == 1 and re.search(r"\d+\.\d% of " + re.escape(size), err), err
     r = cli("parse", str(big), "-o", str(tmp_path / "y.jsonl"))
     assert "% of" not in r.stderr and "\r" not in r.stderr
 

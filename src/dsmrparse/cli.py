@@ -367,10 +367,11 @@ class _Progress:
 
     def __init__(self, enabled: bool, total: int | None = None) -> None:
         self.enabled = enabled and sys.stderr.isatty()
-        self.total = total  # bytes of all inputs, when known (plain files)
+        self.total = total  # bytes of all inputs on disk, when known (no stdin)
         self.start = time.perf_counter()
         self.last = 0.0
-        self.bytes = 0
+        self.bytes = 0  # of the (decompressed) streams
+        self.position = 0  # bytes of the inputs on disk read so far (compressed ones too)
         self.telegrams = 0
         self.errors = 0
 
@@ -386,8 +387,8 @@ class _Progress:
         rate = self.bytes / took
         where = f"{self.bytes / 1e6:8.1f} MB"
         if self.total:
-            share = min(self.bytes / self.total, 1.0)
-            left = (self.total - self.bytes) / rate if rate > 0 else 0.0
+            share = min(self.position / self.total, 1.0)
+            left = took * (1 - share) / share if share > 0 else 0.0
             where = f"{share:6.1%} of {self.total / 1e6:.1f} MB, {left:4.0f} s left"
         sys.stderr.write(
             f"\r{where}  {self.telegrams:9d} telegrams  {rate / 1e6:6.1f} MB/s  "
@@ -433,21 +434,52 @@ def _schema_profile(args: argparse.Namespace, sources: list[Any]) -> tuple[str, 
 
 
 def _known_size(sources: list[Any]) -> int | None:
-    """The bytes of all inputs when every one is a plain (uncompressed) file, else None."""
-    from .files import compression_of
-
+    """The bytes on disk of all inputs, None when one is stdin or cannot be looked at."""
     total = 0
     for source in sources:
         if not isinstance(source, str) or source == "-":
             return None
         try:
-            with open(source, "rb") as handle:
-                if compression_of(handle.read(6)) is not None:
-                    return None
-                total += os.fstat(handle.fileno()).st_size
+            total += os.stat(source).st_size
         except OSError:
             return None
     return total
+
+
+class _Counting(io.RawIOBase):
+    """A compressed input file that counts the bytes read from it, for the progress line."""
+
+    def __init__(self, path: str) -> None:
+        self.name = path
+        self._file = open(path, "rb")  # noqa: SIM115 (closed with this object)
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._file.readinto(buffer) or 0
+        self.count += n
+        return n
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+def _counted(source: Any) -> Any:
+    """A compressed file as a counting file object (plain ones are counted by their offsets)."""
+    from .files import compression_of
+
+    if not isinstance(source, str) or source == "-":
+        return source
+    try:
+        with open(source, "rb") as handle:
+            if compression_of(handle.read(6)) is None:
+                return source
+        return _Counting(source)
+    except OSError:
+        return source  # the reader says what is wrong
 
 
 class _Limit:
@@ -527,11 +559,13 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
     def results() -> Iterator[Any]:
         nonlocal listed
+        base = 0  # on-disk bytes of the inputs already read
         for source in sources:
             if limit is not None and limit.left <= 0:
                 break
             done = 0
             found = 0
+            counted = _counted(source) if progress.enabled else source
             render: Any = _render
             if fmt == "table":
                 from ._cli_table import render_table
@@ -550,7 +584,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
                 limit.render = render
                 render = limit
             for out, info in map_records(
-                source,
+                counted,
                 render,
                 profile=args.profile,
                 strict=args.strict,
@@ -561,8 +595,11 @@ def cmd_parse(args: argparse.Namespace) -> int:
             ):
                 totals.update(info["counts"])
                 found += info["counts"]["telegrams"]
-                progress.update(max(info["end"] - done, 0), info["counts"])
-                done = max(done, info["end"])
+                done_before, done = done, max(done, info["end"])
+                progress.position = base + (
+                    counted.count if isinstance(counted, _Counting) else done
+                )
+                progress.update(done - done_before, info["counts"])
                 for name, offset, kind, error, line in info["damaged"]:
                     if errors_target is not None:
                         errors_target.write(line + "\n")
@@ -572,6 +609,10 @@ def cmd_parse(args: argparse.Namespace) -> int:
                 yield out
                 if limit is not None and limit.left <= 0:
                     break
+            if isinstance(counted, _Counting):
+                counted.close()
+            with contextlib.suppress(OSError, TypeError):
+                base += os.stat(source).st_size
             if not found:
                 (no_telegram if done else empty_inputs).append(_name_of(source))
 
