@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -164,3 +165,39 @@ def test_an_output_through_a_link_writes_where_the_link_points(tmp_path: Path) -
     assert (tmp_path / "day.csv").is_symlink()
     assert target.read_text().startswith("timestamp,") and len(target.read_text()) > 1000
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["day.csv"]
+
+
+def test_ctrl_c_with_jobs_on_a_plain_file_is_clean(tmp_path: Path) -> None:
+    """A plain file is read in byte ranges by the workers. The output is a fifo nobody reads,
+    so the run is surely in the middle (blocked writing) when Ctrl-C comes."""
+    capture = tmp_path / "big.txt"
+    capture.write_bytes(CAPTURE.read_bytes() * 12)
+    fifo = tmp_path / "out.jsonl"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # open, never read: writes block
+    try:
+        proc = popen("parse", str(capture), "-o", str(fifo), "--jobs", "2",
+                     stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
+        assert proc.stderr is not None
+        for _ in range(600):  # until the pipe is full
+            if proc.poll() is not None or _fifo_full(reader):
+                break
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        err = proc.communicate(timeout=60)[1].decode()  # (a hang fails, not blocks, the test)
+        assert proc.returncode == 130, err
+    finally:
+        os.close(reader)
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert [x for x in err.splitlines() if x] == [
+        next(x for x in err.splitlines() if "interrupted after" in x)
+    ]
+
+
+def _fifo_full(fd: int) -> bool:
+    import fcntl
+    import termios
+
+    waiting = bytearray(4)
+    fcntl.ioctl(fd, termios.FIONREAD, waiting)
+    return int.from_bytes(waiting, sys.byteorder) >= 60000
