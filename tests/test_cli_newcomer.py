@@ -233,7 +233,7 @@ def test_version_names_the_twin(twin: str) -> None:
 
 
 def test_read_serial_help_and_the_docs_name_the_same_settings() -> None:
-    from dsmrparse._links import serial_settings
+    from dsmrparse.sources.links import serial_settings
 
     helptext = " ".join(cli("read", "--help").stdout.split())
     row = next(

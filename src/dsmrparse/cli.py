@@ -162,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
         "simulate",
         help="write realistic telegrams of a simulated meter",
         description="Write telegrams of a simulated household meter with valid CRCs: to stdout, "
-        "a file, a pseudo-terminal (/dev/pts/N) or a TCP port (tcp://127.0.0.1:PORT; port 0 "
+        "a file, a pseudo-terminal (/dev/pts/N) or a TCP port (socket://127.0.0.1:PORT; port 0 "
         "picks a free one and prints it on stderr).",
     )
     s.add_argument(
@@ -204,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         default="-",
         metavar="PATH",
-        help="file, pseudo-terminal or tcp://127.0.0.1:PORT (default stdout)",
+        help="file, pseudo-terminal or socket://127.0.0.1:PORT (default stdout)",
     )
     s.set_defaults(run=cmd_simulate)
 
