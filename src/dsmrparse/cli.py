@@ -25,7 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from . import __version__, _impl, profiles
+from . import __version__, _cli_dask, _impl, profiles
 from ._cli_keys import add_key_options, keys_of
 from ._cli_output import OutputError, Target, check_outputs
 from .errors import DsmrError, ProfileError, SourceError
@@ -137,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
     add_key_options(p)
+    _cli_dask.register(p)  # --recursive, --dask
     p.set_defaults(run=cmd_parse)
 
     d = sub.add_parser(
@@ -524,6 +525,10 @@ def cmd_parse(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.profile:
         profiles.get(args.profile)  # an unknown name is a usage error, before any output
+    if args.dask:
+        return _cli_dask.run(args, sources)
+    if args.recursive:
+        sources = _cli_dask.expand_dirs(sources)
     fmt = args.format or _format_of(args.output)
     if fmt is None:
         print(
