@@ -92,7 +92,10 @@ def from_files(paths: Iterable[str], profile: str | None) -> dict[str, list[byte
 
 
 def measure(
-    families: dict[str, list[bytes]], stages: Iterable[str], repeat: int
+    families: dict[str, list[bytes]],
+    stages: Iterable[str],
+    repeat: int,
+    progress: Callable[[], None] | None = None,
 ) -> list[tuple[str, str, int, int, dict[str, float]]]:
     """(family, stage, telegrams, bytes, {twin: best seconds}) for every family and stage."""
     rows = []
@@ -108,6 +111,8 @@ def measure(
                     fn(frames[:5], joined[:2000], family)  # warm caches and lazy imports
                     best[twin] = min(_timed(fn, frames, joined, family) for _ in range(repeat))
                 rows.append((family, stage, len(frames), len(joined), best))
+                if progress is not None:
+                    progress()
     finally:
         _impl.use(previous)
     return rows

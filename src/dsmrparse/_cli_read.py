@@ -15,6 +15,7 @@ __all__ = ["register", "run"]
 
 # the exit codes of the dsmrparse command (cli.py)
 EXIT_OK = 0
+EXIT_DATA = 1  # the source gave bytes, but not one telegram
 EXIT_USAGE = 2  # a bad option value
 EXIT_SOURCE = 3  # the source could not be opened, or gave up
 EXIT_MISSING = 4  # pyserial (or websocket-client for ws://) is not installed
@@ -89,7 +90,8 @@ def register(subparsers: Any) -> None:
         "--serial",
         default=None,
         metavar="SETTING",
-        help="auto (default), dsmr2, dsmr4, dsmr4-7e1, dsmr5 or e.g. '9600 7E1'",
+        help="serial line settings: auto (default: tries each in turn), dsmr5 or dsmr4 "
+        "(115200 8N1), dsmr4-7e1 (115200 7E1), dsmr22 or dsmr3 (9600 7E1), or e.g. '9600 7E1'",
     )
     p.add_argument(
         "--seven-bit",
@@ -148,6 +150,9 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="also write a JSON line for each skipped frame or link event",
     )
+    from ._cli_keys import add_key_options
+
+    add_key_options(p)
     p.add_argument("--verbose", "-v", action="store_true", help="log connection events too")
     p.add_argument("--quiet", "-q", action="store_true", help="log nothing but fatal errors")
     p.set_defaults(func=run, run=run)  # cli.py dispatches on ``run``; ``func`` for others
@@ -186,6 +191,13 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         opts["accept_bad_crc"] = True
     if args.include_skipped:
         opts["yield_errors"] = True
+    from ._cli_keys import keys_of
+
+    key, auth_key = keys_of(args)  # (a bad key: ValueError, a usage error)
+    if key is not None:
+        opts["key"] = key
+        if auth_key is not None:
+            opts["auth_key"] = auth_key
     return opts
 
 
@@ -217,6 +229,9 @@ def run(args: argparse.Namespace) -> int:
     from .sources.address import AddressError
     from .sources.links import MissingDependency
 
+    if args.count is not None and args.count < 1:
+        print("dsmrparse read: --count must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
     undo_logging = _setup_logging(args)
     out: IO[bytes] = sys.stdout.buffer
     written = 0
@@ -259,8 +274,9 @@ def run(args: argparse.Namespace) -> int:
     except (ProfileError, ValueError, TypeError) as exc:
         print(f"dsmrparse read: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        # SIGTERM arrives as the command's Terminated (a KeyboardInterrupt): 143, as for parse
+        return 143 if type(exc).__name__ == "Terminated" else EXIT_INTERRUPTED
     finally:  # (a closed stdout goes on to the command's handler: exit 141, as for parse)
         if source is not None and not args.quiet:
             s = source.stats
@@ -270,6 +286,9 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         undo_logging()
+    if written == 0 and source is not None and source.stats.bytes > 0:
+        print(f"dsmrparse read: {args.source}: no telegram found", file=sys.stderr)
+        return EXIT_DATA
     return EXIT_OK
 
 

@@ -2,8 +2,9 @@
 measure speed. Data goes to stdout (or ``-o``), messages and the summary to stderr.
 
 Exit codes (see ``docs/cli.md``): 0 all good; 1 done, but the data had problems (damaged
-telegrams, bad CRCs, values that did not convert); 2 usage error; 3 an input could not be read;
-4 an optional package is missing; 130 interrupted; 141 the reader of stdout went away.
+telegrams, bad CRCs, values that did not convert, no telegram in a non-empty input); 2 usage
+error; 3 an input could not be read or an output could not be written; 4 an optional package is
+missing; 130 interrupted (Ctrl-C), 143 terminated (SIGTERM); 141 the reader of stdout went away.
 """
 
 from __future__ import annotations
@@ -13,24 +14,38 @@ import contextlib
 import io
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, TypeVar, cast
 
 from . import __version__, _cli_dask, _impl, profiles
+from ._cli_keys import add_key_options, keys_of
+from ._cli_output import OutputError, Target, check_outputs
 from .errors import DsmrError, ProfileError, SourceError
 from .telegram import Telegram
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INPUT, EXIT_MISSING, EXIT_INTERRUPT, EXIT_PIPE = (
     0, 1, 2, 3, 4, 130, 141
 )  # fmt: skip
+T = TypeVar("T")
+EXIT_TERMINATED = 143  # SIGTERM, handled like Ctrl-C
 EXAMPLE = Path(__file__).parent / "examples" / "dsmr5_sample.txt.gz"
-FORMATS = ("jsonl", "csv", "parquet")
+FORMATS = ("jsonl", "csv", "parquet", "table")
+SUFFIXES = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 
 DESCRIPTION = """\
 Read smart-meter P1 telegrams (DSMR 2.2 to 5, Belgian e-MUCS and other DSMR-style meters).
@@ -40,8 +55,9 @@ Try it without a meter:
   dsmrparse simulate --count 5 | dsmrparse parse -
   dsmrparse parse capture.txt.gz -o data.csv  a whole capture as a table
 
-Exit codes: 0 ok, 1 the data had problems (see the summary), 2 usage error,
-3 an input could not be read, 4 an optional package is missing.
+Exit codes: 0 ok, 1 the data had problems or no telegram was found (see the summary),
+2 usage error, 3 an input could not be read or an output written, 4 an optional package is
+missing, 130 interrupted.
 """
 
 
@@ -57,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"dsmrparse {__version__}")
+    parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser(
@@ -78,8 +94,18 @@ def build_parser() -> argparse.ArgumentParser:
         "-f",
         "--format",
         choices=FORMATS,
-        help="jsonl (one telegram per line, the default), csv or parquet; "
-        "guessed from OUT's extension when not given",
+        help="jsonl (one telegram per line), csv, parquet or table (a short row per telegram, "
+        "for people); default: from OUT's extension, else table on a terminal and jsonl into "
+        "a pipe or file",
+    )
+    p.add_argument(
+        "-n",
+        "--count",
+        "--head",
+        type=int,
+        metavar="N",
+        dest="count",
+        help="stop after N telegrams",
     )
     p.add_argument(
         "-p",
@@ -110,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--errors", metavar="PATH", help="also write every damaged record as a JSON line to PATH"
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
+    add_key_options(p)
     _cli_dask.register(p)  # --recursive, --dask
     p.set_defaults(run=cmd_parse)
 
@@ -120,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d.add_argument("files", nargs="+", metavar="FILE")
     d.add_argument("--json", action="store_true", help="one JSON object per file")
+    add_key_options(d)
     d.set_defaults(run=cmd_detect)
 
     pr = sub.add_parser(
@@ -213,22 +241,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    twin = _impl.name()
+    how = "compiled" if twin == "cython" else "pure Python"
+    return f"dsmrparse {__version__} ({twin} twin: {how}; Python {sys.version.split()[0]})"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: stops the command as Ctrl-C does (outputs removed, a message), exit 143."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "run", None) is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        return int(args.run(args) or 0)
+        code = int(args.run(args) or 0)
+        sys.stdout.flush()  # (a full disk shows here, not in the interpreter's last flush)
+        return code
+    except Terminated:
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         return EXIT_INTERRUPT
     except BrokenPipeError:
-        # the reader went away (| head): stop quietly, as shell tools do; stdout now points at
-        # /dev/null so that the interpreter's last flush does not complain
-        with contextlib.suppress(OSError, ValueError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        # the reader went away (| head): stop quietly, as shell tools do
+        _silence_stdout()
         return EXIT_PIPE
+    except OutputError as exc:
+        print(f"dsmrparse: {exc}", file=sys.stderr)
+        return EXIT_USAGE if exc.usage else EXIT_INPUT
+    except OSError as exc:  # a full disk, a device that refuses: one line, not a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"dsmrparse: {where}{exc.strerror or exc}", file=sys.stderr)
+        _silence_stdout()
+        return EXIT_INPUT
     except ProfileError as exc:
         print(f"dsmrparse: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -241,6 +296,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DsmrError as exc:  # nothing else is expected here; still say it plainly
         print(f"dsmrparse: {exc}", file=sys.stderr)
         return EXIT_DATA
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, dropping what it still buffers, so that the interpreter's last
+    flush does not print a second complaint (a closed pipe, a full disk)."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 class _Missing(Exception):
@@ -301,13 +366,16 @@ def _render_columns(
 
 
 class _Progress:
-    """One status line on stderr, only when stderr is a terminal."""
+    """One status line on stderr, only when stderr is a terminal: with a known input size the
+    percentage, rate and time left."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, total: int | None = None) -> None:
         self.enabled = enabled and sys.stderr.isatty()
+        self.total = total  # bytes of all inputs on disk, when known (no stdin)
         self.start = time.perf_counter()
         self.last = 0.0
-        self.bytes = 0
+        self.bytes = 0  # of the (decompressed) streams
+        self.position = 0  # bytes of the inputs on disk read so far (compressed ones too)
         self.telegrams = 0
         self.errors = 0
 
@@ -316,19 +384,25 @@ class _Progress:
         self.telegrams += counts["telegrams"]
         self.errors += _error_count(counts)
         now = time.perf_counter()
-        if not self.enabled or now - self.last < 0.2:
+        if not self.enabled or (self.last and now - self.last < 0.2):  # (the first at once)
             return
         self.last = now
         took = max(now - self.start, 1e-9)
+        rate = self.bytes / took
+        where = f"{self.bytes / 1e6:8.1f} MB"
+        if self.total:
+            share = min(self.position / self.total, 1.0)
+            left = took * (1 - share) / share if share > 0 else 0.0
+            where = f"{share:6.1%} of {self.total / 1e6:.1f} MB, {left:4.0f} s left"
         sys.stderr.write(
-            f"\r{self.bytes / 1e6:8.1f} MB  {self.telegrams:9d} telegrams  "
-            f"{self.telegrams / took:8.0f}/s  {self.errors} errors "
+            f"\r{where}  {self.telegrams:9d} telegrams  {rate / 1e6:6.1f} MB/s  "
+            f"{self.errors} errors "
         )
         sys.stderr.flush()
 
     def done(self) -> None:
         if self.enabled and self.last:
-            sys.stderr.write("\r" + " " * 72 + "\r")
+            sys.stderr.write("\r" + " " * 79 + "\r")
 
 
 def _error_count(counts: Counter[str]) -> int:
@@ -363,6 +437,75 @@ def _schema_profile(args: argparse.Namespace, sources: list[Any]) -> tuple[str, 
     return profiles.DEFAULT.name, sources
 
 
+def _known_size(sources: list[Any]) -> int | None:
+    """The bytes on disk of all inputs, None when one is stdin or cannot be looked at."""
+    total = 0
+    for source in sources:
+        if not isinstance(source, str) or source == "-":
+            return None
+        try:
+            total += os.stat(source).st_size
+        except OSError:
+            return None
+    return total
+
+
+class _Counting(io.RawIOBase):
+    """A compressed input file that counts the bytes read from it, for the progress line."""
+
+    def __init__(self, path: str) -> None:
+        self.name = path
+        self._file = open(path, "rb")  # noqa: SIM115 (closed with this object)
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._file.readinto(buffer) or 0
+        self.count += n
+        return n
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+def _counted(source: Any) -> Any:
+    """A compressed file as a counting file object (plain ones are counted by their offsets)."""
+    from .files import compression_of
+
+    if not isinstance(source, str) or source == "-":
+        return source
+    try:
+        with open(source, "rb") as handle:
+            if compression_of(handle.read(6)) is None:
+                return source
+        return _Counting(source)
+    except OSError:
+        return source  # the reader says what is wrong
+
+
+class _Limit:
+    """Keeps the records up to the N-th telegram (``parse --count``); runs in this process."""
+
+    def __init__(self, count: int, render: Any) -> None:
+        self.left = count
+        self.render = render
+
+    def __call__(self, records: list[Any]) -> Any:
+        from .files import Damaged
+
+        kept = []
+        for record in records:
+            if self.left <= 0:
+                break
+            kept.append(record)
+            if not isinstance(record[1], Damaged):
+                self.left -= 1
+        return self.render(kept)
+
+
 def cmd_parse(args: argparse.Namespace) -> int:
     from .files import _name_of, map_records
 
@@ -375,6 +518,14 @@ def cmd_parse(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         print("dsmrparse parse: --jobs must be at least 1", file=sys.stderr)
         return EXIT_USAGE
+    if args.count is not None and args.count < 1:
+        print("dsmrparse parse: --count must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        key, auth_key = keys_of(args)
+    except ValueError as exc:
+        print(f"dsmrparse parse: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     if args.profile:
         profiles.get(args.profile)  # an unknown name is a usage error, before any output
     if args.dask:
@@ -382,28 +533,53 @@ def cmd_parse(args: argparse.Namespace) -> int:
     if args.recursive:
         sources = _cli_dask.expand_dirs(sources)
     fmt = args.format or _format_of(args.output)
+    if fmt is None:
+        print(
+            f"dsmrparse parse: cannot tell the format of {args.output}: name it .jsonl, .csv or "
+            ".parquet, or give --format",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     if fmt == "parquet":
-        if not args.output:
+        if not args.output or args.output == "-":
             print("dsmrparse parse: parquet needs -o FILE", file=sys.stderr)
             return EXIT_USAGE
         try:
             import pyarrow  # noqa: F401
         except ImportError:
             raise _Missing("parquet output needs pyarrow: pip install 'dsmrparse[arrow]'") from None
+    # before anything is opened: an output must not be one of the inputs
+    check_outputs([("-o", args.output), ("--errors", args.errors)], [str(x) for x in sources])
     schema = ""
-    if fmt != "jsonl":
+    if fmt in ("csv", "parquet"):
         schema, sources = _schema_profile(args, sources)
-    progress = _Progress(not args.quiet)
+    progress = _Progress(not args.quiet, _known_size(sources))
     totals: Counter[str] = Counter()
-    errors_out = open(args.errors, "w", encoding="utf-8") if args.errors else None  # noqa: SIM115
+    output = Target(args.output)
+    errors_target = Target(args.errors) if args.errors else None
+    if errors_target is not None:
+        errors_target.open()
     listed = 0
+    empty_inputs: list[str] = []
+    no_telegram: list[str] = []
+    limit = _Limit(args.count, None) if args.count is not None else None
+    jobs = 1 if limit is not None else args.jobs  # (the limit counts in this process)
 
     def results() -> Iterator[Any]:
         nonlocal listed
+        base = 0  # on-disk bytes of the inputs already read
         for source in sources:
+            if limit is not None and limit.left <= 0:
+                break
             done = 0
+            found = 0
+            counted = _counted(source) if progress.enabled else source
             render: Any = _render
-            if fmt != "jsonl":
+            if fmt == "table":
+                from ._cli_table import render_table
+
+                render = render_table
+            elif fmt != "jsonl":
                 render = partial(
                     _render_columns,
                     args.numbers,
@@ -412,63 +588,116 @@ def cmd_parse(args: argparse.Namespace) -> int:
                     args.strict,
                     _name_of(source),
                 )
+            if limit is not None:
+                limit.render = render
+                render = limit
             for out, info in map_records(
-                source,
+                counted,
                 render,
                 profile=args.profile,
                 strict=args.strict,
-                jobs=args.jobs,
-                raw=fmt != "jsonl",
+                jobs=jobs,
+                raw=fmt in ("csv", "parquet"),
+                key=key,
+                auth_key=auth_key,
             ):
                 totals.update(info["counts"])
-                progress.update(max(info["end"] - done, 0), info["counts"])
-                done = max(done, info["end"])
+                found += info["counts"]["telegrams"]
+                done_before, done = done, max(done, info["end"])
+                progress.position = base + (
+                    counted.count if isinstance(counted, _Counting) else done
+                )
+                progress.update(done - done_before, info["counts"])
                 for name, offset, kind, error, line in info["damaged"]:
-                    if errors_out is not None:
-                        errors_out.write(line + "\n")
-                    if fmt != "jsonl" and listed < 20 and not args.quiet:
+                    if errors_target is not None:
+                        errors_target.write(line + "\n")
+                    if kind == "cut" or (fmt != "jsonl" and listed < 20 and not args.quiet):
                         print(f"dsmrparse: {name}: byte {offset}: {kind}: {error}", file=sys.stderr)
                         listed += 1
                 yield out
+                if limit is not None and limit.left <= 0:
+                    break
+            if isinstance(counted, _Counting):
+                counted.close()
+            with contextlib.suppress(OSError, TypeError):
+                base += os.stat(source).st_size
+            if not found:
+                (no_telegram if done else empty_inputs).append(_name_of(source))
 
     try:
-        _write(fmt, args.output, results())
-    finally:
+        _write(fmt, output, results())
+        if errors_target is not None:  # (first: when it fails, the output is not kept either)
+            errors_target.commit()
+        output.commit()
+    except BaseException as exc:
         progress.done()
-        if errors_out is not None:
-            errors_out.close()
+        removed = output.discard()
+        if errors_target is not None:
+            removed = errors_target.discard() or removed
+        quietly = args.quiet or isinstance(exc, BrokenPipeError)  # (| head: as shell tools do)
+        if isinstance(exc, (KeyboardInterrupt, OSError, DsmrError, OutputError)) and not quietly:
+            why = "interrupted" if isinstance(exc, KeyboardInterrupt) else "stopped"
+            kept = " (the output files were not written)" if removed else ""
+            print(
+                f"dsmrparse parse: {why} after {progress.bytes / 1e6:.2f} MB, "
+                f"{progress.telegrams} telegrams{kept}",
+                file=sys.stderr,
+            )
+        if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
+            raise OutputError(_io_message(exc, output)) from None
+        raise
+    progress.done()
     took = time.perf_counter() - progress.start
     if not args.quiet:
         _summary(totals, progress.bytes, took)
-    return EXIT_DATA if _error_count(totals) else EXIT_OK
+        for name in no_telegram:
+            print(f"dsmrparse parse: {name}: no telegram found", file=sys.stderr)
+        for name in empty_inputs:
+            print(f"dsmrparse parse: {name}: empty", file=sys.stderr)
+        if fmt == "table" and args.output in (None, "-"):
+            from ._cli_table import HINT
+
+            print(HINT, file=sys.stderr)
+    if totals["record:cut"]:
+        return EXIT_INPUT
+    return EXIT_DATA if _error_count(totals) or no_telegram else EXIT_OK
 
 
-def _format_of(output: str | None) -> str:
-    suffix = Path(output or "").suffix.lower()
-    return {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}.get(suffix, "jsonl")
+def _io_message(exc: OSError, output: Target) -> str:
+    name = exc.filename or output.name
+    if output.temp is not None and name == output.temp:
+        name = output.name
+    return f"cannot write {name}: {exc.strerror or exc}"
 
 
-def _write(fmt: str, output: str | None, results: Iterator[Any]) -> None:
+def _format_of(output: str | None) -> str | None:
+    """The format OUT's suffix names (None for one it does not know); for stdout, a table when
+    it is a terminal and JSON lines otherwise."""
+    if not output or output == "-":
+        return "table" if sys.stdout.isatty() else "jsonl"
+    suffix = Path(output).suffix.lower()
+    if not suffix:
+        return "jsonl"
+    return SUFFIXES.get(suffix)
+
+
+def _write(fmt: str, output: Target, results: Iterator[Any]) -> None:
     from . import columnar
 
     if fmt == "parquet":
-        columnar.write_parquet(results, output)
+        columnar.write_parquet(results, output.writing_path())
         return
-    target: IO[str]
-    if output and output != "-":
-        target = open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115
+    target = output.open()
+    if fmt == "table":
+        from ._cli_table import HEADER
+
+        target.write(HEADER + "\n")
+    if fmt == "csv":
+        columnar.write_csv(results, target)
     else:
-        target = sys.stdout
-    try:
-        if fmt == "csv":
-            columnar.write_csv(results, target)
-        else:
-            for text in results:
-                target.write(text)
-        target.flush()
-    finally:
-        if target is not sys.stdout:
-            target.close()
+        for text in results:
+            target.write(text)
+    target.flush()
 
 
 def _summary(totals: Counter[str], size: int, took: float) -> None:
@@ -492,15 +721,36 @@ def _summary(totals: Counter[str], size: int, took: float) -> None:
 def cmd_detect(args: argparse.Namespace) -> int:
     from .files import iter_telegrams
 
+    try:
+        key, auth_key = keys_of(args)
+    except ValueError as exc:
+        print(f"dsmrparse detect: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     status = EXIT_OK
     for name in args.files:
         found: Telegram | None = None
-        for item in iter_telegrams(name, chunk_size=64 * 1024):
+        seen: list[str] = []
+        for item in iter_telegrams(name, chunk_size=64 * 1024, key=key, auth_key=auth_key):
             if isinstance(item, Telegram):
                 found = item
                 break
+            seen.append(item.kind)
+            if len(seen) >= 1000:
+                break  # a first telegram is not this far in
         if found is None:
-            print(f"dsmrparse detect: {name}: no telegram found", file=sys.stderr)
+            if not seen:
+                print(f"dsmrparse detect: {name}: empty, nothing to detect", file=sys.stderr)
+                continue
+            why = "no telegram found"
+            if "encrypted" in seen:
+                why = (
+                    "encrypted DLMS frames: give the meter's key with --key (or $DSMRPARSE_KEY)"
+                    if key is None
+                    else "encrypted DLMS frames that this key does not open"
+                )
+            elif "cut" in seen:
+                why = "no telegram before the compressed data was cut off"
+            print(f"dsmrparse detect: {name}: {why}", file=sys.stderr)
             status = EXIT_DATA
             continue
         profile = profiles.get(found.profile)
@@ -601,6 +851,15 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return EXIT_USAGE
+    if args.count < 0:
+        print(
+            "dsmrparse simulate: --count must be 0 (forever) or more, not " + str(args.count),
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if args.interval < 0 or (args.step is not None and args.step <= 0):
+        print("dsmrparse simulate: --interval must be >= 0 and --step > 0", file=sys.stderr)
+        return EXIT_USAGE
     step = args.step if args.step is not None else (args.interval or None)
     simulator = Simulator(
         args.profile,
@@ -610,12 +869,17 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         failures_per_day=args.failures_per_day,
         line_ending="\n" if args.lf else "\r\n",
     )
+    # progress on a terminal's stderr, unless the telegrams themselves go to that terminal
+    to_terminal = args.output == "-" and sys.stdout.isatty()
+    ticker = _Ticker("telegrams", args.count or None, enabled=not to_terminal)
     try:
-        run(simulator, args.output, args.count or None, args.interval)
+        run(cast(Simulator, ticker.wrap(simulator)), args.output, args.count or None, args.interval)
+        ticker.done()
     except OSError as exc:
         if isinstance(exc, BrokenPipeError):
             raise
-        print(f"dsmrparse simulate: {args.output}: {exc}", file=sys.stderr)
+        where = "stdout" if args.output == "-" else args.output
+        print(f"dsmrparse simulate: {where}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_INPUT
     return EXIT_OK
 
@@ -629,10 +893,58 @@ def cmd_bench(args: argparse.Namespace) -> int:
         known = ", ".join(_bench.STAGES)
         print(f"dsmrparse: unknown stage {', '.join(unknown)}; known: {known}", file=sys.stderr)
         return EXIT_USAGE
+    if args.count < 1 or args.repeat < 1:
+        print("dsmrparse bench: --count and --repeat must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
     if args.files:
         families = _bench.from_files(args.files, args.profile)
+        if not families:
+            print(f"dsmrparse bench: no telegram found in {', '.join(args.files)}", file=sys.stderr)
+            return EXIT_DATA
     else:
         names = [args.profile] if args.profile else [p.name for p in profiles.all_profiles()]
         families = _bench.simulated([profiles.get(n).name for n in names], args.count)
-    print(_bench.report(_bench.measure(families, stages, max(args.repeat, 1))))
+    ticker = _Ticker("measurements", len(families) * len(stages))
+    rows = _bench.measure(families, stages, args.repeat, progress=ticker.tick)
+    ticker.done()
+    print(_bench.report(rows))
     return EXIT_OK
+
+
+class _Ticker:
+    """Progress of a long run on stderr (a terminal only): done/total, rate, time left."""
+
+    def __init__(self, what: str, total: int | None, enabled: bool = True) -> None:
+        self.what = what
+        self.total = total
+        self.enabled = enabled and sys.stderr.isatty()
+        self.count = 0
+        self.start = time.perf_counter()
+        self.last = 0.0
+
+    def tick(self, step: int = 1) -> None:
+        self.count += step
+        now = time.perf_counter()
+        if not self.enabled or (self.last and now - self.last < 0.2):  # (the first at once)
+            return
+        self.last = now
+        rate = self.count / max(now - self.start, 1e-9)
+        text = f"{self.count} {self.what}, {rate:.0f}/s"
+        if self.total:
+            left = (self.total - self.count) / rate if rate > 0 else 0.0
+            text = (
+                f"{self.count}/{self.total} {self.what} ({self.count / self.total:.0%}), "
+                f"{left:.0f} s left"
+            )
+        sys.stderr.write(f"\r{text:<72}")
+        sys.stderr.flush()
+
+    def wrap(self, items: Iterable[T]) -> Iterator[T]:
+        for item in items:
+            yield item
+            self.tick()
+
+    def done(self) -> None:
+        if self.enabled and self.last:
+            sys.stderr.write("\r" + " " * 72 + "\r")
+            sys.stderr.flush()

@@ -20,6 +20,7 @@ only for a telegram that path cannot read exactly, so the rows are the same eith
 from __future__ import annotations
 
 import csv
+import os
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -622,9 +623,9 @@ def columns_from_records(
             if batch.add_fast(item.data, profile, strict):
                 continue
             item = read_frame(item, profile, strict, name)
-            if isinstance(item, Telegram):
-                batch.append(item)
-                continue
+        if isinstance(item, Telegram):  # (also a decrypted frame, which comes parsed)
+            batch.append(item)
+            continue
         left.append((offset, item))
     return batch, left
 
@@ -715,10 +716,17 @@ def write_csv(batches: Iterable[Columns], out: IO[str]) -> int:
     return rows
 
 
-def read_csv(source: IO[str], numbers: str = "decimal") -> Columns:
-    """Read back a CSV written by :func:`write_csv`, with the column types of its profile."""
+def read_csv(source: IO[str] | str | os.PathLike[str], numbers: str = "decimal") -> Columns:
+    """Read back a CSV written by :func:`write_csv` (a path or an open text file), with the
+    column types of its profile."""
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, encoding="utf-8", newline="") as handle:
+            return read_csv(handle, numbers)
     reader = csv.reader(source)
-    header = next(reader)
+    header = next(reader, None)
+    if header is None or "profile" not in header:
+        name = getattr(source, "name", "the CSV")
+        raise ValueError(f"{name} is not a dsmrparse CSV: no header with a 'profile' column")
     batch: Columns | None = None
     for cells in reader:
         if batch is None:

@@ -14,19 +14,20 @@ a :class:`Damaged` record with its byte offset in the (decompressed) stream and 
 from __future__ import annotations
 
 import bz2
-import gzip
 import io
 import lzma
 import os
 import re
+import signal
 import stat
 import sys
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import partial
-from typing import IO, Any, NamedTuple, TypeVar, Union
+from typing import IO, Any, NamedTuple, Optional, TypeVar, Union
 
 from . import _impl
 from ._types import Frame
@@ -55,7 +56,7 @@ MAX_JUNK_RECORD = 1 << 20  # adjacent junk is merged into one record up to this 
 # alive at once made the cycle collector cost more than the parsing.
 PARSE_BATCH = 64
 
-Source = Union[str, "os.PathLike[str]", IO[bytes]]
+Source = Union[str, "os.PathLike[str]", IO[bytes], bytes]
 T = TypeVar("T")
 
 
@@ -69,7 +70,9 @@ class Damaged(NamedTuple):
     - ``damaged``: a telegram cut off by the next header, or longer than the scanner's limit;
     - ``junk``: bytes outside any telegram (noise, log lines), white space and padding excepted;
     - ``encrypted``: a DLMS ``0xDB`` frame, which needs a key (see ``dsmrparse.decrypt``);
-    - ``invalid``: a whole telegram refused in strict mode (bad CRC or another problem).
+    - ``invalid``: a whole telegram refused in strict mode (bad CRC or another problem);
+    - ``cut``: a compressed capture is truncated or corrupt here (``raw`` is empty, ``offset`` is
+      where the readable data ends); everything before it was read.
     """
 
     kind: str
@@ -98,6 +101,7 @@ class Damaged(NamedTuple):
 
 
 Item = Union[Telegram, Damaged]
+Keys = Optional[tuple[Union[bytes, str], Union[bytes, str, None]]]  # (key, auth_key)
 Record = tuple[int, Item]  # (stream offset, telegram or damaged record)
 
 # --------------------------------------------------------------------------------------------
@@ -127,6 +131,7 @@ class Replay(io.RawIOBase):
     def __init__(self, head: bytes, rest: IO[bytes]) -> None:
         self._head = head
         self._rest = rest
+        self.name = getattr(rest, "name", "<stream>")  # ("<stdin>" in messages)
 
     def readable(self) -> bool:
         return True
@@ -145,7 +150,7 @@ class Replay(io.RawIOBase):
 
 def _name_of(source: Source) -> str:
     if isinstance(source, (str, os.PathLike)):
-        return os.fspath(source)
+        return "<stdin>" if os.fspath(source) == "-" else os.fspath(source)
     return str(getattr(source, "name", "<stream>"))
 
 
@@ -163,6 +168,8 @@ def open_stream(source: Source) -> Iterator[IO[bytes]]:
             raw = owned = open(source, "rb")  # noqa: SIM115 (closed below)
         except OSError as exc:
             raise SourceError(f"cannot open {os.fspath(source)}: {exc.strerror or exc}") from None
+    elif isinstance(source, (bytes, bytearray, memoryview)):
+        raw = io.BytesIO(bytes(source))
     else:
         raw = source
     try:
@@ -173,13 +180,10 @@ def open_stream(source: Source) -> Iterator[IO[bytes]]:
         replay = io.BufferedReader(Replay(head, raw))
         if kind is None:
             yield replay
-        elif kind == "gzip":
-            # the decompressors close with the file they wrap, below
-            yield gzip.GzipFile(fileobj=replay, mode="rb")  # type: ignore[misc]  # noqa: SIM115
-        elif kind == "xz":
-            yield lzma.LZMAFile(replay)  # noqa: SIM115
-        elif kind == "bzip2":
-            yield bz2.BZ2File(replay)  # noqa: SIM115
+        elif kind in _DECOMPRESSORS:
+            # our own reader, not GzipFile & co: those throw away what they decompressed in the
+            # read() call that met the damage (see _Decompressing)
+            yield io.BufferedReader(_Decompressing(replay, kind), 1 << 16)
         else:
             raise SourceError(f"{_name_of(source)} is {kind}-compressed; decompress it first")
     finally:
@@ -187,18 +191,125 @@ def open_stream(source: Source) -> Iterator[IO[bytes]]:
             owned.close()
 
 
-def _chunks(stream: IO[bytes], name: str, chunk_size: int) -> Iterator[bytes]:
-    # read(), not read1(): full chunks, so a compressed file is cut where the plain one would be
+_DECOMPRESSORS: dict[str, Callable[[], Any]] = {
+    "gzip": lambda: zlib.decompressobj(wbits=31),
+    "xz": lzma.LZMADecompressor,
+    "bzip2": bz2.BZ2Decompressor,
+}
+_DECOMPRESS_ERRORS = (zlib.error, lzma.LZMAError, OSError, EOFError, ValueError)
+
+
+class _Decompressing(io.RawIOBase):
+    """The decompressed bytes of a gzip, xz or bzip2 stream (members or streams one after the
+    other, as their tools write them), that ends cleanly at damage.
+
+    A truncated or corrupt stream gives every byte decompressed before the damage, then end of
+    file; ``damage`` then says what went wrong, and where in the decompressed stream."""
+
+    def __init__(self, raw: IO[bytes], kind: str) -> None:
+        self._raw = raw
+        self._kind = kind
+        self._new = _DECOMPRESSORS[kind]
+        self._decomp = self._new()
+        self._pending = b""  # compressed bytes not yet given to the decompressor
+        self._out = b""  # decompressed bytes, handed out from ``_at`` on
+        self._at = 0
+        self._done = False
+        self.produced = 0  # decompressed bytes handed out
+        self.damage: str | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while self._at >= len(self._out) and not self._done:
+            self._out, self._at = b"", 0
+            self._step(len(buffer))
+        n = min(len(buffer), len(self._out) - self._at)
+        buffer[:n] = memoryview(self._out)[self._at : self._at + n]  # (no copy of the rest)
+        self._at += n
+        self.produced += n
+        return n
+
+    def _step(self, size: int) -> None:
+        limit = max(size, 1 << 20)  # bounded output per step: a zip bomb cannot fill memory
+        decomp = self._decomp
+        held = self._kind != "gzip" and not decomp.eof and not decomp.needs_input
+        if not self._pending and not held:
+            self._pending = self._raw.read(1 << 18)
+            if not self._pending:
+                if not decomp.eof:
+                    self.damage = "the compressed data ends early (a truncated file)"
+                self._done = True
+                return
+        if decomp.eof:  # the next member or stream, or what trails the last one
+            data = self._pending
+            while len(data) < 6:  # enough to tell the next member's magic bytes
+                more = self._raw.read(1 << 18)
+                if not more:
+                    break
+                data += more
+            self._pending = b""
+            if not data.strip(b"\0"):  # zero padding, as gzip itself allows
+                return
+            if compression_of(data[:6]) != self._kind:
+                self.damage = "something else follows the compressed data"
+                self._done = True
+                return
+            self._pending = data
+            self._decomp = decomp = self._new()
+        try:
+            out = decomp.decompress(self._pending, limit)
+        except _DECOMPRESS_ERRORS as exc:
+            self.damage = f"corrupt {self._kind} data ({exc})"
+            self._done = True
+            return
+        if self._kind == "gzip":
+            self._pending = decomp.unconsumed_tail or decomp.unused_data
+        else:
+            self._pending = decomp.unused_data if decomp.eof else b""
+        self._out = out
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def decompressing_stdin() -> tuple[IO[bytes] | None, bytes]:
+    """For live reading of stdin: (a decompressing reader, b"") when stdin holds gzip, xz or
+    bzip2 data, else (None, its first bytes, to be given back before reading on)."""
+    fd = sys.stdin.fileno()
+    head = b""
+    while len(head) < 6:
+        data = os.read(fd, 6 - len(head))
+        if not data:
+            break
+        head += data
+    kind = compression_of(head)
+    if kind not in _DECOMPRESSORS:
+        return None, head
+    replay = io.BufferedReader(Replay(head, io.FileIO(fd, "rb", closefd=False)))
+    return io.BufferedReader(_Decompressing(replay, kind), 1 << 16), b""
+
+
+def _chunks(stream: IO[bytes], name: str, chunk_size: int, cut: list[Damaged]) -> Iterator[bytes]:
+    """Full chunks of ``chunk_size`` (so a compressed file is cut where the plain one would be).
+    Where the decompressed stream ends at damage, a ``cut`` record goes into ``cut``."""
     read = stream.read
+    total = 0
     while True:
         try:
             data = read(chunk_size)
-        except (OSError, EOFError, lzma.LZMAError, ValueError) as exc:
-            # a truncated or corrupt compressed file: say where, keep what came before
-            raise SourceError(f"{name}: cannot read on: {exc}") from None
+        except OSError as exc:
+            raise SourceError(f"{name}: cannot read on: {exc.strerror or exc}") from None
         if not data:
-            return
+            break
+        total += len(data)
         yield data
+    damage = getattr(getattr(stream, "raw", None), "damage", None)
+    if damage is not None:
+        why = f"{damage}: stream cut at byte {total}; everything before it was read"
+        cut.append(Damaged("cut", total, b"", why, name))
 
 
 # --------------------------------------------------------------------------------------------
@@ -212,9 +323,15 @@ class _Recorder:
     """Turns scanner frames into records: parses telegrams, classifies the rest, merges junk."""
 
     def __init__(
-        self, profile: str | Profile | None, strict: bool, name: str | None, raw: bool = False
+        self,
+        profile: str | Profile | None,
+        strict: bool,
+        name: str | None,
+        raw: bool = False,
+        keys: Keys = None,
     ) -> None:
         self.profile = profile
+        self.keys = keys  # (key, auth_key) for encrypted frames
         self.strict = strict
         self.name = name
         self.raw = raw  # hand whole telegrams out as their Frame, unparsed
@@ -247,15 +364,24 @@ class _Recorder:
                 telegram = build(frame.data, self.profile, False, None)
             except DsmrError as exc:
                 return Damaged("damaged", frame.offset, frame.data, str(exc), self.name)
-            if self.strict and (telegram.crc == "bad" or telegram.problems):
-                p = telegram.problems[0] if telegram.problems else None
-                why = p.message if p is not None else "bad CRC"
-                return Damaged("invalid", frame.offset, frame.data, why, self.name)
-            return telegram
+            return self._checked(telegram, frame)
         if frame.kind == "encrypted":
-            why = "encrypted DLMS frame: needs a key (dsmrparse.decrypt)"
-            return Damaged("encrypted", frame.offset, frame.data, why, self.name)
+            if self.keys is None:
+                why = "encrypted DLMS frame: needs a key (key=..., dsmrparse parse --key)"
+                return Damaged("encrypted", frame.offset, frame.data, why, self.name)
+            try:
+                telegram = build(frame.data, self.profile, False, None, *self.keys)
+            except DsmrError as exc:
+                return Damaged("encrypted", frame.offset, frame.data, str(exc), self.name)
+            return self._checked(telegram, frame)
         return Damaged("damaged", frame.offset, frame.data, frame.error or "damaged", self.name)
+
+    def _checked(self, telegram: Telegram, frame: Frame) -> Item:
+        if self.strict and (telegram.crc == "bad" or telegram.problems):
+            p = telegram.problems[0] if telegram.problems else None
+            why = p.message if p is not None else "bad CRC"
+            return Damaged("invalid", frame.offset, frame.data, why, self.name)
+        return telegram
 
     def _add_junk(self, frame: Frame, out: list[Record], at_start: bool) -> None:
         held = self._junk
@@ -287,10 +413,11 @@ def read_frame(
     profile: str | Profile | None = None,
     strict: bool = False,
     name: str | None = None,
+    keys: Keys = None,
 ) -> Item:
     """What :func:`iter_telegrams` makes of a scanner frame: a Telegram or a Damaged record
     (for the frames that ``map_records(..., raw=True)`` hands out unparsed)."""
-    return _Recorder(profile, strict, name)._record(frame)
+    return _Recorder(profile, strict, name, False, keys)._record(frame)
 
 
 _FRAGMENT_START = "the capture begins inside a telegram: its tail is all there is"
@@ -357,11 +484,14 @@ def iter_telegrams(
     strict: bool = False,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     jobs: int = 1,
+    key: bytes | str | None = None,
+    auth_key: bytes | str | None = None,
 ) -> Iterator[Item]:
     """Every telegram of a capture as a :class:`Telegram`, everything else as :class:`Damaged`.
 
     ``source`` is a path, ``"-"`` for stdin, or a file opened in binary mode; gzip, xz and bzip2
-    are recognised by their first bytes. LF-only captures are CRC-checked as CRLF
+    are recognised by their first bytes; ``bytes`` are read as a capture held in memory.
+    LF-only captures are CRC-checked as CRLF
     (``Telegram.crc_repaired`` says so). Lenient by default: a telegram with a bad CRC is still a
     Telegram (``crc == "bad"``, its problems listed); ``strict=True`` turns any telegram with a
     problem into a ``Damaged`` record of kind ``invalid`` instead. ``jobs`` is accepted and
@@ -369,9 +499,19 @@ def iter_telegrams(
     compiled), so telegram objects are always made in this process. Other processes pay where
     only text or columns come back: :func:`dsmrparse.columnar.iter_columns` and
     ``dsmrparse parse --jobs``.
+    ``key`` (and ``auth_key`` where the meter uses one) open encrypted DLMS frames (``0xDB``,
+    see :func:`dsmrparse.decrypt`); without them such a frame is a ``Damaged`` record of kind
+    ``encrypted``. A compressed stream that is cut short or corrupt gives everything decompressed
+    before the damage, then a ``Damaged`` record of kind ``cut`` at that offset.
     """
     for _, item in iter_records(
-        source, profile=profile, strict=strict, chunk_size=chunk_size, jobs=jobs
+        source,
+        profile=profile,
+        strict=strict,
+        chunk_size=chunk_size,
+        jobs=jobs,
+        key=key,
+        auth_key=auth_key,
     ):
         yield item
 
@@ -383,12 +523,21 @@ def iter_records(
     strict: bool = False,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     jobs: int = 1,
+    key: bytes | str | None = None,
+    auth_key: bytes | str | None = None,
 ) -> Iterator[Record]:
     """Like :func:`iter_telegrams`, with each item's byte offset: ``(offset, item)``.
 
     ``jobs`` is ignored, as for :func:`iter_telegrams`."""
     for batch in map_records(
-        source, _identity, profile=profile, strict=strict, chunk_size=chunk_size, jobs=1
+        source,
+        _identity,
+        profile=profile,
+        strict=strict,
+        chunk_size=chunk_size,
+        jobs=1,
+        key=key,
+        auth_key=auth_key,
     ):
         yield from batch
 
@@ -406,6 +555,8 @@ def map_records(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     jobs: int = 1,
     raw: bool = False,
+    key: bytes | str | None = None,
+    auth_key: bytes | str | None = None,
 ) -> Iterator[T]:
     """``render`` applied to successive batches of records, in stream order.
 
@@ -417,27 +568,55 @@ def map_records(
     """
     if chunk_size < 1:
         raise ValueError("chunk_size must be positive")
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        source = io.BytesIO(bytes(source))
+    elif not isinstance(source, (str, os.PathLike)) and not hasattr(source, "read"):
+        raise TypeError(
+            f"a capture is a path, '-', bytes or a binary file, not {type(source).__name__}"
+        )
+    keys: Keys = None if key is None else (key, auth_key)
     name = _name_of(source)
     if jobs > 1:
         plan = _plan_ranges(source, jobs, chunk_size)
         if plan is not None:  # a plain file: each worker reads its own byte ranges
-            yield from _parallel_ranges(plan, render, profile, strict, name, jobs, raw)
+            yield from _parallel_ranges(plan, render, profile, strict, name, jobs, raw, keys)
             return
+    cut: list[Damaged] = []
     with open_stream(source) as stream:
-        chunks = _chunks(stream, name, chunk_size)
+        chunks = _chunks(stream, name, chunk_size, cut)
         if jobs <= 1:
-            recorder = _Recorder(profile, strict, name, raw)
+            recorder = _Recorder(profile, strict, name, raw, keys)
             for records in _scan(chunks, recorder):
                 if records:
                     yield render(records)
-            return
-        yield from _parallel(chunks, render, profile, strict, name, jobs, raw)
+        else:
+            yield from _parallel(chunks, render, profile, strict, name, jobs, raw, keys)
+    if cut:  # the damage of a compressed stream, after all that came before it
+        yield render([(cut[0].offset, cut[0])])
 
 
 # --------------------------------------------------------------------------------------------
 # several processes: cut at telegram boundaries, keep the order
 
 _BOUNDARY = re.compile(rb"\n/[A-Za-z]{3}")
+
+
+def _quiet_worker() -> None:
+    # Ctrl-C reaches the whole process group: the parent stops the work and reports once, so a
+    # worker does not print its own traceback
+    with suppress(ValueError):  # (not in a thread pool that stands in for processes)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def _pool(jobs: int) -> Iterator[ProcessPoolExecutor]:
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_quiet_worker)
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)  # the pieces not begun are dropped
+        raise
+    pool.shutdown(wait=True)
 
 
 def _segments(chunks: Iterable[bytes], size: int) -> Iterator[tuple[int, bytes, bytes]]:
@@ -466,16 +645,26 @@ def _segments(chunks: Iterable[bytes], size: int) -> Iterator[tuple[int, bytes, 
 
 def _worker(
     args: tuple[
-        int, bytes, bytes, bool, str | Profile | None, bool, str, str, Callable[..., Any], bool
+        int,
+        bytes,
+        bytes,
+        bool,
+        str | Profile | None,
+        bool,
+        str,
+        str,
+        Callable[..., Any],
+        bool,
+        Keys,
     ],
 ) -> Any:
-    base, piece, lookahead, last, profile, strict, name, twin, render, raw = args
+    base, piece, lookahead, last, profile, strict, name, twin, render, raw, keys = args
     if _impl.name() != twin:
         _impl.use(twin)
     # Telegrams do pickle, but unpickling one costs ~6x parsing it again (Decimals and datetimes
     # one by one): for plain records the worker only frames, the parent parses
     identity = render is _identity
-    recorder = _Recorder(profile, strict, name, raw or identity)
+    recorder = _Recorder(profile, strict, name, raw or identity, keys)
     stop = None if last else base + len(piece)
     records: list[Record] = []
     for batch in _scan([piece], recorder, base, lookahead, stop):
@@ -498,12 +687,13 @@ def _parallel(
     name: str,
     jobs: int,
     raw: bool = False,
+    keys: Keys = None,
 ) -> Iterator[T]:
     twin = _impl.name()
     pending: deque[Future[Any]] = deque()
     segments = _segments(chunks, SEGMENT_SIZE)
     current = next(segments)
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with _pool(jobs) as pool:
         done = False
         while not done:
             # keep a bounded number of pieces in flight: memory stays constant
@@ -511,15 +701,27 @@ def _parallel(
                 following = next(segments, None)
                 base, piece, lookahead = current
                 last = following is None
-                args = (base, piece, lookahead, last, profile, strict, name, twin, render, raw)
+                args = (
+                    base,
+                    piece,
+                    lookahead,
+                    last,
+                    profile,
+                    strict,
+                    name,
+                    twin,
+                    render,
+                    raw,
+                    keys,
+                )
                 pending.append(pool.submit(_worker, args))
                 if following is None:
                     done = True
                 else:
                     current = following
-            yield from _collect(pending.popleft().result(), render, profile, strict, name)
+            yield from _collect(pending.popleft().result(), render, profile, strict, name, keys)
         while pending:
-            yield from _collect(pending.popleft().result(), render, profile, strict, name)
+            yield from _collect(pending.popleft().result(), render, profile, strict, name, keys)
 
 
 def _collect(
@@ -528,12 +730,13 @@ def _collect(
     profile: str | Profile | None,
     strict: bool,
     name: str,
+    keys: Keys = None,
 ) -> Iterator[T]:
     status, value = result
     if status == "done":
         yield value
         return
-    recorder = _Recorder(profile, strict, name)
+    recorder = _Recorder(profile, strict, name, False, keys)
     records: list[Record] = []
     for off, item in value:
         if isinstance(item, bytes):
@@ -590,6 +793,7 @@ class _RangeTask(NamedTuple):
     twin: str
     render: Callable[[list[Record]], Any]
     raw: bool
+    keys: Keys
 
 
 # (length, offset) -> the bytes there, like os.pread without the descriptor: a local file or any
@@ -711,7 +915,7 @@ def _range_worker(task: _RangeTask) -> tuple[int, tuple[str, Any] | None]:
         _impl.use(task.twin)
     # plain records travel as frames, the parent parses them (see _worker)
     raw = task.raw or task.render is _identity
-    recorder = _Recorder(task.profile, task.strict, task.name, raw)
+    recorder = _Recorder(task.profile, task.strict, task.name, raw, task.keys)
     with open(task.plan.path, "rb") as handle:
         records, following = _scan_range(handle.fileno(), task.position, task.plan, recorder)
     return following, (_pack(records, task.render) if records else None)
@@ -725,15 +929,16 @@ def _parallel_ranges(
     name: str,
     jobs: int,
     raw: bool,
+    keys: Keys = None,
 ) -> Iterator[T]:
     twin = _impl.name()
     pending: deque[tuple[int, Future[Any]]] = deque()
     submitted = wanted = 0  # wanted: the range whose records come next
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with _pool(jobs) as pool:
         while wanted < plan.ranges:
             # a bounded number of ranges in flight: memory stays constant
             while submitted < plan.ranges and len(pending) < 2 * jobs:
-                task = _RangeTask(plan, submitted, profile, strict, name, twin, render, raw)
+                task = _RangeTask(plan, submitted, profile, strict, name, twin, render, raw, keys)
                 pending.append((submitted, pool.submit(_range_worker, task)))
                 submitted += 1
             index, future = pending.popleft()
@@ -743,4 +948,4 @@ def _parallel_ranges(
             wanted = following
             submitted = max(submitted, wanted)
             if result is not None:
-                yield from _collect(result, render, profile, strict, name)
+                yield from _collect(result, render, profile, strict, name, keys)

@@ -84,16 +84,24 @@ def markdown_table() -> str:
 
 BEGIN = "<!-- BEGIN generated table -->\n"
 END = "<!-- END generated table -->"
+# the README holds only the families; docs/profiles.md the objects too
+BEGIN_FAMILIES = "<!-- BEGIN generated families -->\n"
+END_FAMILIES = "<!-- END generated families -->"
 
 
 def rewrite(path: str) -> None:
-    """Put the current table between the markers of a Markdown page (README, docs)."""
+    """Put the current tables between the markers of a Markdown page (README, docs)."""
     with open(path, encoding="utf-8") as f:
         page = f.read()
-    start = page.index(BEGIN) + len(BEGIN)
-    end = page.index(END)
+    for begin, end, table in (
+        (BEGIN, END, markdown_table),
+        (BEGIN_FAMILIES, END_FAMILIES, families_table),
+    ):
+        if begin in page:
+            start = page.index(begin) + len(begin)
+            page = page[:start] + table() + page[page.index(end) :]
     with open(path, "w", encoding="utf-8") as f:
-        f.write(page[:start] + markdown_table() + page[end:])
+        f.write(page)
 
 
 if __name__ == "__main__":  # pragma: no cover

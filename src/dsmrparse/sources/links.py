@@ -376,10 +376,16 @@ class FileLink:
         self.chunk_size = chunk_size
         self._file: IO[bytes] | None = None
         self._fd: int | None = None
+        self._head = b""  # stdin's first bytes, read to tell compressed data from plain
 
     def open(self) -> None:
         if self.path == "-":
-            self._fd = sys.stdin.fileno()
+            from ..files import decompressing_stdin
+
+            # gzip, xz or bzip2 on stdin is told by content, as `dsmrparse parse -` does
+            self._file, self._head = decompressing_stdin()
+            if self._file is None:
+                self._fd = sys.stdin.fileno()
             return
         opener = _OPENERS.get(os.path.splitext(self.path)[1].lower())
         try:
@@ -388,6 +394,9 @@ class FileLink:
             raise SourceError(f"{self.path}: {exc.strerror or exc}") from exc
 
     def read(self, timeout: float) -> bytes:
+        if self._head:
+            head, self._head = self._head, b""
+            return head
         if self._fd is not None:
             return self._read_fd(self._fd, timeout)
         if self._file is None:
@@ -398,6 +407,9 @@ class FileLink:
             raise SourceError(f"{self.path}: {exc}") from exc
         if data:
             return data
+        damage = getattr(getattr(self._file, "raw", None), "damage", None)
+        if damage is not None:  # a damaged compressed stdin: all before it was read
+            raise SourceError(f"{self.path}: {damage}")
         if not self.follow:
             raise EndOfStream()
         time.sleep(min(timeout, 0.25))  # wait for the writer; never a busy loop
