@@ -60,6 +60,10 @@ PROFILE = {
 EXPLAINED = {
     "athom/kamstrup-OMNIA-e-meter-three-phase.txt": ["value"],  # 0-0:1.0.0(250000000000W): month 0
     "athom/sagemcom-xt211.txt": ["value"],  # 0-0:1.0.0(123412341234W): month 34 (anonymised)
+    # 1-0:99:97.0 and 1-0:72:32.0: a ':' in place of a '.', read and reported (issue 10)
+    "athom/dsmr-4.0-isk-1.txt": ["syntax", "syntax"],
+    "athom/dsmr-4.0-spec-example.txt": ["syntax", "syntax"],
+    "athom/dsmr-4.2.2-spec-example.txt": ["syntax"],
 }
 EXPECTED_CRC_PROBLEMS = {
     "ok": [],

@@ -45,8 +45,8 @@ def test_dsmr22_two_line_gas_record(twin: str) -> None:
         "power_exported": D("0"),
         "limiter_threshold": D("999.00"),
         "breaker_state": 1,
-        "text_message_code": "",
-        "text_message": "",
+        "text_message_code": None,  # "()": not present
+        "text_message": None,
         "mbus_device_type": 3,
         "mbus_equipment_id": "000000000000",
         "mbus_reading": D("1.001"),

@@ -294,8 +294,13 @@ class Columns:
         }
         extra: dict[str, Any] = {}
         cols = self.columns
+        plan = t.profile_object.plan
         for e in t.entries:
             name = e.name
+            if e.obis not in plan:  # no row of the telegram's profile: kept by its code
+                if not (name and name.startswith("mbus_")):
+                    extra[e.obis] = as_json_value(e.value) if e.error is None else list(e.raw)
+                continue
             if name is None or name not in cols or e.obis.startswith("0-") and _channel(e.obis):
                 if not (name and name.startswith("mbus_")):
                     extra[name or e.obis] = (
@@ -552,8 +557,19 @@ def _layout_reader(profile: Profile, named: bool) -> Callable[[bytes], tuple[boo
     def layout(data: bytes) -> tuple[bool, str | None]:
         tokens = _impl.current.tokenize(data)
         ours = named or detect(tokens)[0].name == profile.name
-        unknown = [ln.obis for ln in tokens.lines if ln.obis not in plan]
-        return ours, (dumps(dict.fromkeys(unknown)) if unknown else None)
+        # objects the profile has no row for are typed by the full parse (their values go in
+        # ``extra``, which differs per telegram): such a layout is not the fast path's
+        # and an MBus channel without its device-type line: the full parse infers the type
+        readings, typed = set(), set()
+        for ln in tokens.lines:
+            row = plan.get(ln.obis)
+            if row is None:
+                return False, None
+            if row[1] == "mbus_reading":
+                readings.add(ln.obis[:4])
+            elif row[1] == "mbus_device_type":
+                typed.add(ln.obis[:4])
+        return (ours and readings <= typed), None
 
     return layout
 
