@@ -43,9 +43,11 @@ from ._unknown import unknown_entry as _unknown_entry
 from .values import (
     SENTINEL_TIMESTAMPS,
     decode_hex_text,
+    flag_problem as _flag_problem,
     parse_integer,
     parse_quantity,
     parse_timestamp,
+    time_context as _time_context,
     units_equal,
 )
 
@@ -1094,18 +1096,39 @@ cdef object _decimal(object text, const Py_UCS1* s, Py_ssize_t end):
     return value
 
 
+# The zone's verdict on the last wall-clock hour asked (TimeContext.says_at): a meter's
+# timestamps stay in one hour for an hour, so the Python call is made about once an hour.
+cdef object _says_ctx = None
+cdef long long _says_key = -1
+cdef int _says_value = 0
+
+
+cdef int _zone_says(object ctx, int year, int month, int day, int hour) except -1:
+    global _says_ctx, _says_key, _says_value
+    cdef long long key = ((<long long>year * 13 + month) * 32 + day) * 24 + hour
+    if ctx is _says_ctx and key == _says_key:
+        return _says_value
+    value = ctx.says_at(year, month, day, hour)
+    _says_ctx = ctx
+    _says_key = key
+    _says_value = value
+    return _says_value
+
+
 cdef class _Converter:
     """One convert() call's state: the time context, its two fixed offsets fetched once, and the
     unit of the last quantity (a second return value without a tuple)."""
 
     cdef object ctx, summer, winter, unit
     cdef bint flags
+    cdef bint check  # the last timestamp's S/W flag needs flag_problem's look
 
     def __cinit__(self, ctx):
         self.ctx = ctx
         self.flags = getattr(ctx, "flags", True)
         self.summer = _NOFAST
         self.winter = _NOFAST
+        self.check = False
 
     cdef object quantity(self, object text, object expected):
         cdef Py_ssize_t n, end
@@ -1145,7 +1168,15 @@ cdef class _Converter:
         if verdict == 0:
             return None
         if verdict < 0 or not self.flags:  # no flag, or flags the profile does not trust
+            self.check = self.flags
             return _parse_timestamp(text, self.ctx)
+        says = _zone_says(self.ctx, st.year, st.month, st.day, st.hour)
+        if says == 3:
+            self.check = True
+            return _parse_timestamp(text, self.ctx)
+        if says != 0 and (says == 2) != st.summer:  # the zone decides; the flag contradicts it
+            self.check = True
+            st.summer = says == 2
         if st.summer:
             if self.summer is _NOFAST:
                 self.summer = self.ctx.summer
@@ -1378,7 +1409,7 @@ cdef object _entry(
     """The Entry of one line (and its problems, appended)."""
     cdef int kind
     cdef Py_ssize_t ngroups
-    cdef object name, expected, value, unit, stamp, error, group
+    cdef object name, expected, value, unit, stamp, error, group, check_text = None
     if row is None:  # no row of this profile: the shared rule (sibling row, or by shape)
         return _unknown_entry(obis, groups, lineno, offset, conv.ctx)
     if PyTuple_CheckExact(row) and PyTuple_GET_SIZE(row) >= 3:  # (a plan row, as profiles make)
@@ -1405,7 +1436,10 @@ cdef object _entry(
                 stamp_text, value_text = second, first
             value = conv.quantity(value_text, expected)
             unit = conv.unit
+            conv.check = False
             stamp = conv.timestamp(stamp_text)
+            if conv.check:
+                check_text = stamp_text
         else:
             ngroups = len(groups)
             if ngroups != 1:
@@ -1420,13 +1454,20 @@ cdef object _entry(
             elif kind == _HEX_TEXT:
                 value = _hex_text(group)
             elif kind == _TIMESTAMP:
+                conv.check = False
                 value = conv.timestamp(group)
+                if conv.check:
+                    check_text = group
             else:  # TEXT, and anything the plan calls raw
                 value = group
     except ValueError as exc:
         error = str(exc)
-        value = stamp = unit = None
+        value = stamp = unit = check_text = None
         problems.append(dsmr_rec5(_Problem, "value", error, lineno, offset, obis))
+    if check_text is not None:
+        conflict = _flag_problem(check_text, stamp if kind == _TIMESTAMPED else value, conv.ctx)
+        if conflict is not None:
+            problems.append(dsmr_rec5(_Problem, "value", conflict, lineno, offset, obis))
     if unit is not None and expected is not None and unit is not expected:
         if unit != expected and not _units_equal(unit, expected):
             problems.append(dsmr_rec5(
@@ -1454,7 +1495,9 @@ cdef class FrameScanner:
 
     A frame starts at ``/XXXn`` (three letters, a baud digit) anywhere, or at any other ``/`` at
     a line start: such a loose start is a telegram only when it ends in a ``!`` line whose CRC
-    checks out, and junk otherwise (noise may well hold a ``/`` at a line start).
+    checks out, or that has no CRC at all where the stream is clean (at its start, or right after
+    a telegram: a file of DSMR 2.2 telegrams), and junk otherwise (noise may well hold a ``/`` at
+    a line start).
     """
 
     cdef unsigned char* _mem
@@ -1465,6 +1508,7 @@ cdef class FrameScanner:
     cdef bint _in_frame  # the buffer's first byte starts a frame
     cdef bint _loose  # ... one whose header is not /XXXn (a telegram only if its CRC checks out)
     cdef bint _line_start  # the byte before the buffer's first was a LF (or there was none)
+    cdef bint _clean  # nothing but telegrams and padding so far
     cdef Py_ssize_t _scan  # where to resume looking for the end inside a frame
     cdef public Py_ssize_t max_frame
 
@@ -1473,6 +1517,7 @@ cdef class FrameScanner:
         self._cap = self._head = self._len = self._base = self._scan = 0
         self._in_frame = self._loose = False
         self._line_start = True
+        self._clean = True
 
     def __init__(self, Py_ssize_t max_frame=DEFAULT_MAX_FRAME):
         if max_frame < 64:
@@ -1566,6 +1611,7 @@ cdef class FrameScanner:
     cdef int _emit(self, list out, str kind, Py_ssize_t size, object error) except -1:
         data = PyBytes_FromStringAndSize(<const char*>self._buf(), size)
         out.append(dsmr_rec4(_Frame, kind, self._base, data, error))
+        self._clean = kind == "telegram"
         self._consume(size)
         self._in_frame = self._loose = False
         self._scan = 0
@@ -1580,6 +1626,7 @@ cdef class FrameScanner:
                 out.append(dsmr_rec4(
                     _Frame, "junk", self._base, data, f"{size} bytes outside any telegram"
                 ))
+                self._clean = False
                 break
         self._consume(size)
         return 0
@@ -1640,7 +1687,10 @@ cdef class FrameScanner:
                 if end < 0:
                     self._scan = nl
                     break
-                if self._loose and not _crc_checks(buf, nl + 2, end):
+                if (
+                    self._loose and not _crc_checks(buf, nl + 2, end)
+                    and not (self._clean and end == nl + 2)
+                ):
                     self._junk(out, end)  # a "/" at a line start in noise, not a telegram
                     self._in_frame = self._loose = False
                     self._scan = 0
@@ -1964,7 +2014,7 @@ cdef class ColumnBuilder:
     when the frame needs the full parse, and then nothing was appended.
     """
 
-    cdef object _spec, _profile
+    cdef object _spec, _profile, _ctx
     cdef int _ncols, _extra_col, _winter, _summer
     cdef bint _crc_required, _strict, _usable
     cdef int* _kinds
@@ -2003,6 +2053,7 @@ cdef class ColumnBuilder:
         self._extra_col = spec.extra_col
         self._winter = spec.winter
         self._summer = spec.summer
+        self._ctx = _time_context(spec.timezone)
         self._crc_required = spec.crc_required
         self._strict = spec.strict
         self._kinds = <int*>realloc(NULL, sizeof(int) * (self._ncols + 1))
@@ -2342,13 +2393,17 @@ cdef class ColumnBuilder:
         cell.valid = True
         return True
 
-    cdef bint _stamp(self, const unsigned char* s, Py_ssize_t n, int col) noexcept:
+    cdef bint _stamp(self, const unsigned char* s, Py_ssize_t n, int col) except -1:
         cdef _Stamp st
         cdef _Cell* cell = &self._cells[col]
         cdef int verdict = _scan_stamp(s, n, &st)
-        cdef int offset
+        cdef int offset, says
         if verdict < 0:
             return False
+        if verdict > 0:
+            says = _zone_says(self._ctx, st.year, st.month, st.day, st.hour)
+            if says == 3 or (says != 0 and (says == 2) != st.summer):
+                return False  # the flag contradicts the zone: the full parse reports it
         cell.set = True
         if verdict == 0:  # a sentinel date: no time
             cell.valid = False

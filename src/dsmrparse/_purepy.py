@@ -23,6 +23,7 @@ from .obis import ObisCode, spelling_problem
 from .values import (
     TimeContext,
     decode_hex_text,
+    flag_problem,
     parse_integer,
     parse_quantity,
     parse_timestamp,
@@ -377,13 +378,14 @@ def _entry(
     unit = None
     stamp = None
     error = None
+    stamp_text = None  # a timestamp's text, whose S/W flag is checked against the zone
     try:
         if not any(ln.groups):  # "()": the object is not present
             pass
         elif kind == K.COMPLEX:
             value, unit, stamp = row[3](ln.groups, ctx)
         elif kind == K.TIMESTAMPED:
-            stamp, value, unit = _timestamped(ln.groups, ctx)
+            stamp, value, unit, stamp_text = _timestamped(ln.groups, ctx)
         else:
             if len(ln.groups) != 1:
                 raise ValueError(f"expected 1 group, found {len(ln.groups)}")
@@ -405,12 +407,17 @@ def _entry(
                 value = decode_hex_text(group)
             elif kind == K.TIMESTAMP:
                 value = parse_timestamp(group, ctx)
+                stamp_text = group
             else:
                 value = group
     except ValueError as exc:
         error = str(exc)
-        value = stamp = unit = None
+        value = stamp = unit = stamp_text = None
         problems.append(Problem("value", error, ln.line, ln.offset, ln.obis))
+    if stamp_text is not None:
+        conflict = flag_problem(stamp_text, stamp if kind == K.TIMESTAMPED else value, ctx)
+        if conflict is not None:
+            problems.append(Problem("value", conflict, ln.line, ln.offset, ln.obis))
     if (
         unit is not None
         and expected_unit is not None
@@ -422,7 +429,7 @@ def _entry(
     return Entry(ln.obis, name, value, unit, stamp, ln.groups, ln.line, ln.offset, error)
 
 
-def _timestamped(groups: tuple[str, ...], ctx: TimeContext) -> tuple[Any, Decimal, str | None]:
+def _timestamped(groups: tuple[str, ...], ctx: TimeContext) -> tuple[Any, Decimal, str | None, str]:
     """``(TST)(v*u)`` or ``(v*u)(TST)``: the timestamp is the group without a ``*`` or ``.``."""
     if len(groups) != 2:
         raise ValueError(f"expected 2 groups (time and value), found {len(groups)}")
@@ -432,7 +439,7 @@ def _timestamped(groups: tuple[str, ...], ctx: TimeContext) -> tuple[Any, Decima
     else:
         stamp_text, value_text = second, first
     value, unit = parse_quantity(value_text)
-    return parse_timestamp(stamp_text, ctx), value, unit
+    return parse_timestamp(stamp_text, ctx), value, unit, stamp_text
 
 
 def _looks_like_time(text: str) -> bool:
@@ -455,7 +462,9 @@ class FrameScanner:
 
     A frame starts at ``/XXXn`` (three letters, a baud digit) anywhere, or at any other ``/`` at
     a line start: such a loose start is a telegram only when it ends in a ``!`` line whose CRC
-    checks out, and junk otherwise (noise may well hold a ``/`` at a line start).
+    checks out, or that has no CRC at all where the stream is clean (at its start, or right after
+    a telegram: a file of DSMR 2.2 telegrams), and junk otherwise (noise may well hold a ``/`` at
+    a line start).
     """
 
     def __init__(self, max_frame: int = DEFAULT_MAX_FRAME) -> None:
@@ -467,6 +476,7 @@ class FrameScanner:
         self._in_frame = False  # _buf[0] is the start of a frame ("/")
         self._loose = False  # ... one whose header is not /XXXn (a telegram only if its CRC is)
         self._line_start = True  # the byte before _buf[0] was a LF (or there was none)
+        self._clean = True  # nothing but telegrams and padding so far
         self._scan = 0  # where to resume looking for the end inside a frame
 
     @property
@@ -539,7 +549,11 @@ class FrameScanner:
                 if end < 0:
                     self._scan = nl
                     break
-                if self._loose and not _crc_checks(buf, nl + 2, end):
+                if (
+                    self._loose
+                    and not _crc_checks(buf, nl + 2, end)
+                    and not (self._clean and end == nl + 2)
+                ):
                     self._junk(out, end)  # a "/" at a line start in noise, not a telegram
                     self._in_frame = self._loose = False
                     self._scan = 0
@@ -610,6 +624,7 @@ class FrameScanner:
         data = bytes(self._buf[:size])
         out.append(Frame(kind, self._base, data, error))
         self._line_start = data[-1] == 0x0A
+        self._clean = kind == "telegram"
         del self._buf[:size]
         self._base += size
         self._in_frame = self._loose = False
@@ -619,9 +634,19 @@ class FrameScanner:
         chunk = bytes(self._buf[:size])
         if any(b not in _SKIPPABLE for b in chunk):
             out.append(Frame("junk", self._base, chunk, f"{size} bytes outside any telegram"))
+            self._clean = False
         self._line_start = chunk[-1] == 0x0A
         del self._buf[:size]
         self._base += size
+
+
+def _fits(value: Any) -> bool:
+    """A cell value a typed column holds exactly (columnar.TooWide otherwise)."""
+    if type(value) is int:
+        return -(2**63) <= value < 2**63
+    if type(value) is Decimal:
+        return len(value.as_tuple().digits) <= 38
+    return True
 
 
 def _is_start(buf: bytearray, pos: int, final: bool, line_start: bool) -> int:
@@ -811,6 +836,8 @@ class ColumnBuilder:
                 ok, value = action.complex("(" + ")(".join(e.raw) + ")")
                 if not ok:
                     return None
+            if not _fits(value):
+                return None  # too wide for its column: the full parse keeps it in extra
             cells[action.col] = value
             if action.stamp_col >= 0:
                 cells[action.stamp_col] = e.timestamp

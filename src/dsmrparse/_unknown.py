@@ -101,7 +101,7 @@ def _by_row(row: Any, groups: tuple[str, ...], ctx: TimeContext) -> tuple[Any, A
     if not any(groups):
         return None, None, None
     if kind == K.COMPLEX:
-        return row[3](groups, ctx)  # type: ignore[no-any-return]
+        return row[3](groups, ctx)
     if kind == K.TIMESTAMPED:
         if len(groups) != 2:
             raise ValueError("expected 2 groups")

@@ -24,6 +24,7 @@ from typing import IO, Any
 
 from . import __version__, _impl, profiles
 from .errors import DsmrError, ProfileError, SourceError
+from .profiles.generated import RULE as GENERATED_RULE
 from .telegram import Telegram
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INPUT, EXIT_MISSING, EXIT_INTERRUPT, EXIT_PIPE = (
@@ -534,6 +535,7 @@ def cmd_profiles(args: argparse.Namespace) -> int:
                             "title": p.title,
                             "country": p.country,
                             "fields": len(p.fields),
+                            "generated_names": GENERATED_RULE["pattern"],
                         }
                         for p in items
                     ]
@@ -557,6 +559,7 @@ def cmd_profiles(args: argparse.Namespace) -> int:
                     "title": profile.title,
                     "timezone": profile.timezone,
                     "fields": rows,
+                    "generated_names": GENERATED_RULE,
                 }
             )
         )
