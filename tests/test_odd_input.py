@@ -11,6 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import dsmrparse
 from conftest import fixture_bytes
@@ -414,3 +416,64 @@ def test_the_zone_decides_and_the_flag_only_chooses(
 def test_real_meters_read_exactly_as_before(twin: str) -> None:
     t = dsmrparse.parse(fixture_bytes("nl/dsmr50_iskra_mt382.txt"))
     assert t.ok
+
+
+# ---- the twins agree on odd input, and only the library's errors escape ---------------------
+
+
+ODD_HEADERS = st.one_of(
+    st.sampled_from(["/", "/ISK5\\2M550T-1012", "/Test\\V5-Telegram", "/identification", "/x"]),
+    st.text(st.characters(min_codepoint=32, max_codepoint=255), max_size=20).map(
+        lambda text: "/" + text.replace("\n", "").replace("!", "")
+    ),
+)
+GROUP = st.integers(0, 300).map(str)
+CODES = st.builds(
+    lambda a, b, c, d, e, sep1, sep2, space: f"{a}-{b}:{c}{sep1}{d}{sep2}{e}{space}",
+    GROUP,
+    GROUP,
+    GROUP,
+    GROUP,
+    GROUP,
+    st.sampled_from([".", ":"]),
+    st.sampled_from([".", ":"]),
+    st.sampled_from(["", " ", "\t"]),
+)
+VALUES = st.one_of(
+    st.decimals(allow_nan=False, allow_infinity=False, places=3).map(str),
+    st.builds(
+        lambda v, u: f"{v}*{u}",
+        st.integers(-(10**25), 10**25),
+        st.sampled_from(["kWh", "kW", "V", "A", "Hz", "m3", "GJ", "s", ""]),
+    ),
+    st.sampled_from(["", "201201120000S", "201025023000W", "200329023000S", "ON", "4142"]),
+    st.text(
+        st.characters(min_codepoint=32, max_codepoint=126, exclude_characters="()"), max_size=12
+    ),
+)
+LINES = st.builds(
+    lambda code, groups: code + "".join(f"({g})" for g in groups),
+    CODES,
+    st.lists(VALUES, min_size=1, max_size=3),
+)
+
+
+@pytest.mark.skipif(len(_impl.available()) < 2, reason="the compiled twin is not built")
+@given(ODD_HEADERS, st.lists(LINES, max_size=8), st.booleans())
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_the_twins_agree_on_odd_headers_unknown_objects_and_malformed_codes(
+    header: str, lines: list[str], strict: bool
+) -> None:
+    data = telegram(*DSMR5_LINES[:2], *lines, header=header)
+    results = []
+    for name in ("cython", "python"):
+        previous = dsmrparse.use_implementation(name)
+        try:
+            t = dsmrparse.parse(data, strict=strict)
+            results.append(("ok", t.to_json()))
+        except dsmrparse.DsmrError as exc:  # nothing else may escape, and no bug of ours
+            assert "internal error" not in str(exc)
+            results.append((type(exc).__name__, str(exc)))
+        finally:
+            dsmrparse.use_implementation(previous)
+    assert results[0] == results[1]
