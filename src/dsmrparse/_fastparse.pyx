@@ -371,7 +371,7 @@ def canonical_obis(str code):
 cdef struct _ObisSlot:
     uint64_t head  # the code's first 8 bytes
     uint64_t tail  # and its last 8 (they overlap, and cover every byte of a code up to 16 long)
-    Py_ssize_t size
+    Py_ssize_t size  # (OBIS slots: negative when the code is not written plainly, _is_plain)
     PyObject* code
 
 cdef enum:
@@ -379,12 +379,18 @@ cdef enum:
 cdef _ObisSlot _obis_slots[2 * _OBIS_SETS]
 
 
+cdef bint _plain = True  # what the last _obis_code call said of its code (_is_plain)
+
+
 cdef object _obis_code(const unsigned char* s, Py_ssize_t n):
-    """The canonical code for s[0:n] (stripped code text), None when it is no OBIS code."""
+    """The canonical code for s[0:n] (stripped code text), None when it is no OBIS code; _plain
+    says whether s[0:n] was written plainly (_is_plain), kept in the slot with the code."""
+    global _plain
     cdef uint64_t head = 0, tail = 0
     cdef size_t h
     cdef _ObisSlot* slot
     if n > 19 or n < 9:  # outside "1-2:3.4.5" ... "123-123:123.123.123": never canonical
+        _plain = False
         return _canonical_slow(_text(s, 0, n))
     memcpy(&head, s, 8)
     memcpy(&tail, s + n - 8, 8)
@@ -395,17 +401,20 @@ cdef object _obis_code(const unsigned char* s, Py_ssize_t n):
     for j in range(h, h + 2):
         slot = &_obis_slots[j]
         if (
-            slot.code != NULL and slot.head == head and slot.tail == tail and slot.size == n
+            slot.code != NULL and slot.head == head and slot.tail == tail
+            and (slot.size == n or slot.size == -n)
             and (n <= 16 or memcmp(PyUnicode_DATA(<object>slot.code), s, n) == 0)
         ):
+            _plain = slot.size > 0
             return <object>slot.code
+    _plain = _is_plain(s, n)
     if _is_canonical(s, n):
         code = _text(s, 0, n)
     else:  # "1-0:1.8.0*255" and other spellings: kept by their own bytes if they have a code
         code = _canonical_slow(_text(s, 0, n))
         if code is None or n > 16:  # (past 16 bytes the compare needs the text itself)
             return code
-    _keep(&_obis_slots[h], head, tail, n, code)
+    _keep(&_obis_slots[h], head, tail, n if _plain else -n, code)
     return code
 
 
@@ -863,7 +872,7 @@ cdef object _tokenize(bytes data):
                                     number, seg,
                                 )
                             else:
-                                if b != paren or not _is_plain(p + a, b - a):
+                                if b != paren or not _plain:
                                     line_problems = _spelling(
                                         line_problems, _text(p, a, b), obis, b != paren,
                                         number, seg,
