@@ -1105,23 +1105,26 @@ cdef object _decimal(object text, const Py_UCS1* s, Py_ssize_t end):
     return value
 
 
-# The zone's verdict on the last wall-clock hour asked (TimeContext.says_at): a meter's
-# timestamps stay in one hour for an hour, so the Python call is made about once an hour.
-cdef object _says_ctx = None
-cdef long long _says_key = -1
-cdef int _says_value = 0
+# The zone's verdict on wall-clock hours asked lately (TimeContext.says_at), in a small
+# direct-mapped cache: a meter's timestamps (its clock, its MBus readings) stay in one or two
+# hours for an hour, so the Python call is made about once an hour.
+cdef enum:
+    _SAYS_SLOTS = 8
+cdef list _says_ctx = [None] * _SAYS_SLOTS  # (strong references: compared by identity)
+cdef long long _says_key[_SAYS_SLOTS]
+cdef int _says_value[_SAYS_SLOTS]
 
 
 cdef int _zone_says(object ctx, int year, int month, int day, int hour) except -1:
-    global _says_ctx, _says_key, _says_value
     cdef long long key = ((<long long>year * 13 + month) * 32 + day) * 24 + hour
-    if ctx is _says_ctx and key == _says_key:
-        return _says_value
+    cdef int slot = key & (_SAYS_SLOTS - 1)
+    if PyList_GET_ITEM(_says_ctx, slot) == <PyObject*>ctx and _says_key[slot] == key:
+        return _says_value[slot]
     value = ctx.says_at(year, month, day, hour)
-    _says_ctx = ctx
-    _says_key = key
-    _says_value = value
-    return _says_value
+    _says_ctx[slot] = ctx
+    _says_key[slot] = key
+    _says_value[slot] = value
+    return _says_value[slot]
 
 
 cdef class _Converter:
@@ -1418,7 +1421,8 @@ cdef object _entry(
     """The Entry of one line (and its problems, appended)."""
     cdef int kind
     cdef Py_ssize_t ngroups
-    cdef object name, expected, value, unit, stamp, error, group, check_text = None
+    cdef object name, expected, value, unit, stamp, error, group
+    cdef int check = 0  # a timestamp whose flag flag_problem looks at: 1 the group, 2 stamp_text
     if row is None:  # no row of this profile: the shared rule (sibling row, or by shape)
         return _unknown_entry(obis, groups, lineno, offset, conv.ctx)
     if PyTuple_CheckExact(row) and PyTuple_GET_SIZE(row) >= 3:  # (a plan row, as profiles make)
@@ -1430,9 +1434,7 @@ cdef object _entry(
     kind = _kind_code(kind_obj)
     value = unit = stamp = error = None
     try:
-        if _all_empty(groups):  # "()": the object is not present
-            pass
-        elif kind == _COMPLEX:  # the row's Python converter, shared with the pure twin
+        if kind == _COMPLEX:  # the row's Python converter, shared with the pure twin
             value, unit, stamp = row[3](groups, conv.ctx)
         elif kind == _TIMESTAMPED:
             ngroups = len(groups)
@@ -1447,8 +1449,7 @@ cdef object _entry(
             unit = conv.unit
             conv.check = False
             stamp = conv.timestamp(stamp_text)
-            if conv.check:
-                check_text = stamp_text
+            check = 2 if conv.check else 0
         else:
             ngroups = len(groups)
             if ngroups != 1:
@@ -1461,20 +1462,23 @@ cdef object _entry(
                 value = conv.integer(group, expected)
                 unit = conv.unit
             elif kind == _HEX_TEXT:
-                value = _hex_text(group)
+                value = None if PyUnicode_GET_LENGTH(group) == 0 else _hex_text(group)
             elif kind == _TIMESTAMP:
                 conv.check = False
                 value = conv.timestamp(group)
-                if conv.check:
-                    check_text = group
-            else:  # TEXT, and anything the plan calls raw
-                value = group
+                check = 1 if conv.check else 0
+            else:  # TEXT, and anything the plan calls raw ("()": not present)
+                value = None if PyUnicode_GET_LENGTH(group) == 0 else group
     except ValueError as exc:
-        error = str(exc)
-        value = stamp = unit = check_text = None
-        problems.append(dsmr_rec5(_Problem, "value", error, lineno, offset, obis))
-    if check_text is not None:
-        conflict = _flag_problem(check_text, stamp if kind == _TIMESTAMPED else value, conv.ctx)
+        value = stamp = unit = None
+        check = 0
+        if not _all_empty(groups):  # ("()" everywhere: the object is not present, no problem)
+            error = str(exc)
+            problems.append(dsmr_rec5(_Problem, "value", error, lineno, offset, obis))
+    if check:
+        conflict = _flag_problem(
+            groups[0] if check == 1 else stamp_text, stamp if check == 2 else value, conv.ctx
+        )
         if conflict is not None:
             problems.append(dsmr_rec5(_Problem, "value", conflict, lineno, offset, obis))
     if unit is not None and expected is not None and unit is not expected:

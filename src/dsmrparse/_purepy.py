@@ -380,9 +380,7 @@ def _entry(
     error = None
     stamp_text = None  # a timestamp's text, whose S/W flag is checked against the zone
     try:
-        if not any(ln.groups):  # "()": the object is not present
-            pass
-        elif kind == K.COMPLEX:
+        if kind == K.COMPLEX:
             value, unit, stamp = row[3](ln.groups, ctx)
         elif kind == K.TIMESTAMPED:
             stamp, value, unit, stamp_text = _timestamped(ln.groups, ctx)
@@ -402,18 +400,19 @@ def _entry(
                 else:
                     value, unit = parse_integer(group)
             elif kind == K.TEXT:
-                value = group
+                value = group or None  # "()": not present
             elif kind == K.HEX_TEXT:
-                value = decode_hex_text(group)
+                value = decode_hex_text(group) if group else None
             elif kind == K.TIMESTAMP:
                 value = parse_timestamp(group, ctx)
                 stamp_text = group
             else:
-                value = group
+                value = group or None
     except ValueError as exc:
-        error = str(exc)
         value = stamp = unit = stamp_text = None
-        problems.append(Problem("value", error, ln.line, ln.offset, ln.obis))
+        if any(ln.groups):  # ("()" everywhere: the object is not present, no problem)
+            error = str(exc)
+            problems.append(Problem("value", error, ln.line, ln.offset, ln.obis))
     if stamp_text is not None:
         conflict = flag_problem(stamp_text, stamp if kind == K.TIMESTAMPED else value, ctx)
         if conflict is not None:
