@@ -113,7 +113,7 @@ def test_auto_mode_moves_on_until_a_good_telegram_arrives(pty):
 
 
 def test_auto_tries_the_three_dsmr_line_settings():
-    from dsmrparse._links import serial_settings
+    from dsmrparse.sources.links import serial_settings
 
     assert [str(s) for s in serial_settings("auto")] == ["115200 8N1", "9600 7E1", "115200 7E1"]
     assert [str(s) for s in serial_settings("dsmr22")] == ["9600 7E1"]

@@ -41,8 +41,8 @@ def _streamer(*frames: bytes, period: float = 0.1):
     stop = threading.Event()
 
     def handler(conn, n):
-        # pyserial drops what arrived before its open() finished; a meter sends every second,
-        # so waiting a moment is what a real bridge looks like too
+        # a meter sends every second, so waiting a moment is what a real bridge looks like (what
+        # a bridge sends at once is covered by the fault table, test_sources_faults.py)
         stop.wait(0.2)
         serve_telegrams(stop, conn, forever(*frames), period)
 

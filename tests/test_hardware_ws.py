@@ -20,9 +20,9 @@ import pytest
 
 import dsmrparse
 from dsmrparse import _cli_read
-from dsmrparse._ws_bridge import parse_message, ws_url
 from dsmrparse.errors import SourceError
 from dsmrparse.hardware import BridgeReading, Skipped
+from dsmrparse.sources.ws import parse_message, ws_url
 from test_hardware_support import TcpServer, atake, free_port, take
 
 needs_ws = pytest.mark.skipif(
@@ -254,11 +254,12 @@ def test_garbage_frames_are_skipped_and_logged(caplog):
         src = dsmrparse.open(url_of(server), yield_errors=True, **FAST)
         got = take(src, 1, kinds=READINGS)
     skipped = [i for i in got if isinstance(i, Skipped)]
-    assert [i.kind for i in skipped] == ["junk", "junk", "junk", "junk"]
+    assert [i.kind for i in skipped] == ["junk"] * 5  # the frame that is not UTF-8 on its own
     assert "<html>" in skipped[0].message
     assert isinstance(got[-1], BridgeReading) and got[-1]["gas"] == Decimal("2963.380")
     assert src.stats.connects == 1  # garbage is no reason to reconnect
     assert sum("not a DSMRloggerWS message" in r.message for r in caplog.records) == 3
+    assert sum("not UTF-8" in r.message for r in caplog.records) == 1
 
 
 @needs_ws

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from . import _impl
 from ._types import Entry, Frame, PeakRecord, PowerFailure, Problem, Reading
@@ -56,6 +57,11 @@ __all__ = [
     "iter_telegrams",
     "decrypt",
 ]
+
+if TYPE_CHECKING:  # what the lazy names below are, for type checkers (never imported at run time)
+    from .crypto import decrypt as decrypt
+    from .files import iter_telegrams as iter_telegrams
+    from .hardware import open as open  # noqa: A004
 
 # Heavier parts load on first use so that ``import dsmrparse`` stays fast.
 _LAZY = {

@@ -27,9 +27,11 @@ def register(subparsers: Any) -> None:
         help="read live telegrams from a serial port, a TCP or HTTP bridge, a file or stdin",
         description=(
             "Read telegrams from SOURCE and write one JSON line per telegram (the interchange "
-            "form) to stdout. SOURCE is a device (/dev/ttyUSB0), socket://host:port, "
-            "rfc2217://host:port, http://bridge (or a full endpoint URL), ws://host (DSMR-logger "
-            "websocket firmware, port 81), a file, or - for stdin. "
+            "form) to stdout. SOURCE is a device (/dev/ttyUSB0), socket://host:port (or "
+            "tcp://host:port), rfc2217://host:port, http://bridge (or a full endpoint URL), "
+            "https://host (HomeWizard API v2, with --token), ws://host (DSMR-logger "
+            "websocket firmware, port 81), a file, or - for stdin. A malformed SOURCE exits "
+            "with 2, a source that cannot be opened (with --retries) with 3. "
             "Lost connections are re-made quietly; what was skipped is logged to stderr."
         ),
     )
@@ -107,13 +109,27 @@ def register(subparsers: Any) -> None:
         default=None,
         help="bare http://host: ask for the raw telegram (default) or the JSON data",
     )
+    p.add_argument(
+        "--token",
+        default=None,
+        metavar="TOKEN",
+        help="HomeWizard API v2: the bearer token (made by pressing the meter's button)",
+    )
+    tls = p.add_mutually_exclusive_group()
+    tls.add_argument("--ca", default=None, metavar="FILE", help="https: trust this CA file")
+    tls.add_argument(
+        "--insecure",
+        action="store_true",
+        help="https: do not check the certificate (a LAN device's own, self-signed one)",
+    )
     p.add_argument("--follow", action="store_true", help="files: keep reading as the file grows")
     p.add_argument(
         "--retries",
         type=int,
         default=None,
         metavar="N",
-        help="give up after N failed attempts in a row (default: never)",
+        help="give up after N failed attempts in a row (default: never once the source was "
+        "reached; after 3 attempts when it never was)",
     )
     p.add_argument(
         "--reconnect-delay",
@@ -148,16 +164,22 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         "http",
         "retries",
         "reconnect_delay",
+        "token",
     ):
         value = getattr(args, name, None)
         if value is not None:
             opts[name] = value
+    # a source never reached at all is a wrong address or a missing device: say so after three
+    # attempts (a few seconds) instead of retrying in silence; --retries decides otherwise
+    opts["retries_unreached"] = args.retries if args.retries is not None else 2
     if args.watchdog is not None:
         opts["watchdog"] = args.watchdog if args.watchdog > 0 else None
     if args.gas_channel is not None:
         opts["mbus_channels"] = {"gas": args.gas_channel}
     if args.seven_bit != "auto":
         opts["seven_bit"] = args.seven_bit == "on"
+    if args.ca is not None or args.insecure:
+        opts["verify"] = args.ca if args.ca is not None else False
     if args.follow:
         opts["follow"] = True
     if args.accept_bad_crc:
@@ -189,10 +211,11 @@ def _setup_logging(args: argparse.Namespace) -> Callable[[], None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ._links import MissingDependency
     from .errors import ProfileError, SourceError
     from .hardware import Skipped
     from .hardware import open as open_source
+    from .sources.address import AddressError
+    from .sources.links import MissingDependency
 
     undo_logging = _setup_logging(args)
     out: IO[bytes] = sys.stdout.buffer
@@ -227,6 +250,9 @@ def run(args: argparse.Namespace) -> int:
     except MissingDependency as exc:
         print(f"dsmrparse read: {exc}", file=sys.stderr)
         return EXIT_MISSING
+    except AddressError as exc:  # a malformed address: nothing was tried
+        print(f"dsmrparse read: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except SourceError as exc:
         print(f"dsmrparse read: {exc}", file=sys.stderr)
         return EXIT_SOURCE

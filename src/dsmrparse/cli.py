@@ -22,7 +22,7 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
-from . import __version__, _impl, profiles
+from . import __version__, _cli_dask, _impl, profiles
 from .errors import DsmrError, ProfileError, SourceError
 from .profiles.generated import RULE as GENERATED_RULE
 from .telegram import Telegram
@@ -111,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--errors", metavar="PATH", help="also write every damaged record as a JSON line to PATH"
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
+    _cli_dask.register(p)  # --recursive, --dask
     p.set_defaults(run=cmd_parse)
 
     d = sub.add_parser(
@@ -135,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
         "simulate",
         help="write realistic telegrams of a simulated meter",
         description="Write telegrams of a simulated household meter with valid CRCs: to stdout, "
-        "a file, a pseudo-terminal (/dev/pts/N) or a TCP port (tcp://127.0.0.1:PORT; port 0 "
+        "a file, a pseudo-terminal (/dev/pts/N) or a TCP port (socket://127.0.0.1:PORT; port 0 "
         "picks a free one and prints it on stderr).",
     )
     s.add_argument(
@@ -177,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         default="-",
         metavar="PATH",
-        help="file, pseudo-terminal or tcp://127.0.0.1:PORT (default stdout)",
+        help="file, pseudo-terminal or socket://127.0.0.1:PORT (default stdout)",
     )
     s.set_defaults(run=cmd_simulate)
 
@@ -374,6 +375,10 @@ def cmd_parse(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.profile:
         profiles.get(args.profile)  # an unknown name is a usage error, before any output
+    if args.dask:
+        return _cli_dask.run(args, sources)
+    if args.recursive:
+        sources = _cli_dask.expand_dirs(sources)
     fmt = args.format or _format_of(args.output)
     if fmt == "parquet":
         if not args.output:

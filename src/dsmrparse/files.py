@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from typing import IO, Any, NamedTuple, TypeVar, Union
 
 from . import _impl
@@ -571,13 +572,13 @@ class _Plan(NamedTuple):
     ranges: int
     chunk_size: int
 
-    def begin(self, fd: int, index: int) -> int:
+    def begin(self, read_at: Reader, index: int) -> int:
         """S[index]: where the frames of range ``index`` begin (``size`` past the last range)."""
         if index == 0:
             return 0
         if index >= self.ranges:
             return self.size
-        return _first_start(fd, index * self.step - self.lead, self.size)
+        return _first_start(read_at, index * self.step - self.lead, self.size)
 
 
 class _RangeTask(NamedTuple):
@@ -589,6 +590,17 @@ class _RangeTask(NamedTuple):
     twin: str
     render: Callable[[list[Record]], Any]
     raw: bool
+
+
+# (length, offset) -> the bytes there, like os.pread without the descriptor: a local file or any
+# seekable file object (fsspec's, for dsmrparse.dask) can be cut into ranges
+# (an int is a file descriptor: os.pread on it)
+ReadAt = Callable[[int, int], bytes]
+Reader = Union[int, ReadAt]
+
+
+def _read_at(reader: Reader) -> ReadAt:
+    return partial(os.pread, reader) if isinstance(reader, int) else reader
 
 
 def _plan_ranges(source: Source, jobs: int, chunk_size: int) -> _Plan | None:
@@ -605,7 +617,11 @@ def _plan_ranges(source: Source, jobs: int, chunk_size: int) -> _Plan | None:
     except OSError:
         return None  # the stream path says what is wrong
     size = info.st_size  # what is appended while we read waits for the next run
-    count = max(jobs * RANGES_PER_JOB, -(-size // RANGE_SIZE))
+    return _plan_of(str(path), size, max(jobs * RANGES_PER_JOB, -(-size // RANGE_SIZE)), chunk_size)
+
+
+def _plan_of(path: str, size: int, count: int, chunk_size: int) -> _Plan:
+    """About ``count`` ranges of a plain file of ``size`` bytes."""
     step = max(1, -(-size // count))
     lead = 0
     if step >= chunk_size:
@@ -615,16 +631,17 @@ def _plan_ranges(source: Source, jobs: int, chunk_size: int) -> _Plan | None:
         step = round(step / chunk_size) * chunk_size
         lead = min(_LEAD, chunk_size // 2)
     count = max(1, -(-(size + lead) // step))
-    return _Plan(str(path), size, step, lead, count, chunk_size)
+    return _Plan(path, size, step, lead, count, chunk_size)
 
 
-def _first_start(fd: int, pos: int, size: int) -> int:
+def _first_start(reader: Reader, pos: int, size: int) -> int:
     """The offset of the first frame that a FrameScanner started at ``pos`` finds (junk before
     it skipped), or ``size`` when there is none."""
+    read_at = _read_at(reader)
     scanner = _impl.current.FrameScanner()
     at = pos
     while at < size:
-        data = os.pread(fd, min(_FIND_STEP, size - at), at)
+        data = read_at(min(_FIND_STEP, size - at), at)
         if not data:
             break
         at += len(data)
@@ -639,18 +656,21 @@ def _first_frame(frames: list[Frame]) -> int | None:
     return next((f.offset for f in frames if f.kind != "junk"), None)
 
 
-def _range_frames(fd: int, begin: int, plan: _Plan) -> Iterator[tuple[list[Frame], bool]]:
+def _range_frames(
+    reader: Reader, begin: int, plan: _Plan
+) -> Iterator[tuple[list[Frame], bool]]:
     """(frames, at the end of the file) of a scanner fed from ``begin`` to the end of the file,
     with offsets from ``begin``.
 
     The pieces end where a whole-file read ends its chunks, so that the scanner's few results
     that depend on the chunks (the length of an over-long telegram, where junk is cut up) are
     the same once it is in step with the whole-file scan."""
+    read_at = _read_at(reader)
     scanner = _impl.current.FrameScanner()
     at = begin
     while at < plan.size:
         stop = min((at // plan.chunk_size + 1) * plan.chunk_size, plan.size)
-        data = os.pread(fd, stop - at, at)
+        data = read_at(stop - at, at)
         if not data:
             break
         yield scanner.feed(data), False
@@ -658,17 +678,19 @@ def _range_frames(fd: int, begin: int, plan: _Plan) -> Iterator[tuple[list[Frame
     yield scanner.flush(), True
 
 
-def _scan_range(fd: int, index: int, plan: _Plan, recorder: _Recorder) -> tuple[list[Record], int]:
+def _scan_range(
+    read_at: Reader, index: int, plan: _Plan, recorder: _Recorder
+) -> tuple[list[Record], int]:
     """The records of range ``index`` and the index of the range that follows them."""
-    begin = plan.begin(fd, index)
+    begin = plan.begin(read_at, index)
     following = index + 1
-    target = plan.begin(fd, following)
+    target = plan.begin(read_at, following)
     records: list[Record] = []
     if target == begin:  # no frame starts in this range
         return records, following
     first = index == 0
     # frames are rebased only once kept: the scan runs on up to a chunk past the range
-    for frames, final in _range_frames(fd, begin, plan):
+    for frames, final in _range_frames(read_at, begin, plan):
         while frames and frames[-1].offset >= target - begin:
             cut = next(i for i, f in enumerate(frames) if f.offset >= target - begin)
             if frames[cut].offset == target - begin and frames[cut].kind != "junk":
@@ -678,7 +700,7 @@ def _scan_range(fd: int, index: int, plan: _Plan, recorder: _Recorder) -> tuple[
                 recorder._flush_junk(records)
                 return records, following
             following += 1  # S[following] lay inside a frame: read on to the next range's
-            target = plan.begin(fd, following)
+            target = plan.begin(read_at, following)
         records += recorder.frames(_rebase(frames, begin), first, final)
     return records, plan.ranges
 

@@ -446,7 +446,10 @@ class _TcpSink:
         self.ready = threading.Event()
         where = self.server.getsockname()
         print(
-            f"dsmrparse simulate: serving on tcp://{where[0]}:{where[1]}", file=announce, flush=True
+            # in the spelling `dsmrparse read` and dsmrparse.open() take
+            f"dsmrparse simulate: serving on socket://{_host(where[0])}:{where[1]}",
+            file=announce,
+            flush=True,
         )
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -482,13 +485,17 @@ class _TcpSink:
         self.server.close()
 
 
+def _host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
+
+
 def open_sink(target: str, announce: IO[str] = sys.stderr) -> Any:
-    """``-`` (stdout), ``tcp://HOST:PORT`` (a server; port 0 picks one and says which on
-    ``announce``), or a path: a file, a FIFO or a pseudo-terminal."""
+    """``-`` (stdout), ``socket://HOST:PORT`` or ``tcp://HOST:PORT`` (a server; port 0 picks one
+    and says which on ``announce``), or a path: a file, a FIFO or a pseudo-terminal."""
     if target == "-":
         return sys.stdout.buffer
-    if target.startswith("tcp://"):
-        host, _, port = target[len("tcp://") :].rpartition(":")
+    if target.startswith(("tcp://", "socket://")):
+        host, _, port = target.partition("://")[2].rpartition(":")
         return _TcpSink(host.strip("[]") or "127.0.0.1", int(port), announce)
     return open(target, "wb", buffering=0)  # noqa: SIM115 (the caller closes it)
 

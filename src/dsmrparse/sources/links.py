@@ -3,7 +3,7 @@
 A sync link has ``open()``, ``read(timeout) -> bytes`` (``b""`` when nothing came in time) and
 ``close()``; an async link has the same as coroutines. ``read`` raises :class:`LinkLost` when the
 connection ended and :class:`EndOfStream` when a file ended. pyserial is imported only here and
-only when a serial, ``socket://`` or ``rfc2217://`` link is opened.
+only when a serial or ``rfc2217://`` link is opened (``socket://`` uses the standard library).
 """
 
 from __future__ import annotations
@@ -11,16 +11,19 @@ from __future__ import annotations
 import asyncio
 import bz2
 import contextlib
+import errno
 import gzip
 import lzma
 import os
+import re
 import select
+import socket
 import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import IO, Any, NamedTuple, Protocol
 
-from .errors import SourceError
+from ..errors import SourceError
 
 __all__ = [
     "LinkLost",
@@ -34,6 +37,8 @@ __all__ = [
     "AsyncLink",
     "PySerialLink",
     "AsyncSocketLink",
+    "SocketLink",
+    "describe",
     "ThreadedLink",
     "FileLink",
 ]
@@ -165,14 +170,14 @@ def _pyserial() -> Any:
         import serial
     except ImportError:
         raise MissingDependency(
-            "serial, socket:// and rfc2217:// sources need pyserial: "
+            "serial and rfc2217:// sources need pyserial: "
             "pip install 'dsmrparse[serial]'"
         ) from None
     return serial
 
 
 class PySerialLink:
-    """A serial device, ``socket://`` or ``rfc2217://`` through pyserial's ``serial_for_url``."""
+    """A serial device or ``rfc2217://`` (and other pyserial URLs) through ``serial_for_url``."""
 
     READ_TIMEOUT = 0.25  # the longest one read blocks; the caller's tick is this coarse
 
@@ -209,7 +214,7 @@ class PySerialLink:
                 port.dtr = True
             port.open()
         except (serial.SerialException, OSError) as exc:
-            raise LinkLost(str(exc)) from exc
+            raise LinkLost(describe(exc, self.url)) from exc
         except Exception as exc:  # termios.error or ValueError: the settings, not the device
             raise SettingRejected(f"{self.setting}: {exc}") from exc
         self._port = port
@@ -237,6 +242,72 @@ class PySerialLink:
                 port.close()
 
 
+def describe(exc: BaseException, where: str) -> str:
+    """The cause of a failed open or a lost link, in words a user can act on."""
+    err = exc if isinstance(exc, OSError) else exc.__cause__ or exc.__context__
+    code = getattr(err, "errno", None)
+    if code is None:  # pyserial wraps the OSError: "[Errno 13] could not open port ..."
+        found = re.search(r"\[Errno (\d+)\]", str(exc))
+        code = int(found.group(1)) if found else None
+    if code in (errno.EACCES, errno.EPERM):
+        return (
+            f"permission denied on {where}: add your user to the 'dialout' group "
+            "(sudo usermod -aG dialout $USER, then log in again)"
+        )
+    if code in (errno.ENOENT, errno.ENODEV, errno.ENXIO):
+        return f"no such device {where} (is the cable plugged in? ls /dev/serial/by-id/)"
+    if code == errno.ECONNREFUSED:
+        return f"connection refused by {where} (nothing listens on that port)"
+    if isinstance(exc, (socket.timeout, asyncio.TimeoutError, TimeoutError)) or code in (
+        errno.ETIMEDOUT,
+        errno.EHOSTUNREACH,
+        errno.ENETUNREACH,
+    ):
+        return f"{where} does not answer ({exc or 'timed out'})"
+    if isinstance(exc, socket.gaierror) or isinstance(err, socket.gaierror):
+        return f"host of {where} not found ({err})"
+    return f"cannot open {where}: {exc or type(exc).__name__}"
+
+
+class SocketLink:
+    """``socket://host:port`` with a plain socket: every byte the peer sent from the moment the
+    connection stands is read (pyserial's socket handler drops what came during its open), and
+    whatever is there is read in one block of up to ``chunk_size``."""
+
+    def __init__(self, host: str, port: int, chunk_size: int = 4096, timeout: float = 10.0) -> None:
+        self.host = host
+        self.port = port
+        self.chunk_size = chunk_size
+        self.timeout = timeout
+        self._sock: socket.socket | None = None
+
+    def open(self) -> None:
+        try:
+            self._sock = socket.create_connection((self.host, self.port), self.timeout)
+        except OSError as exc:
+            raise LinkLost(describe(exc, f"{self.host}:{self.port}")) from exc
+
+    def read(self, timeout: float) -> bytes:
+        sock = self._sock
+        if sock is None:
+            raise LinkLost("not open")
+        try:
+            sock.settimeout(max(timeout, 0.001))
+            data = sock.recv(self.chunk_size)
+        except socket.timeout:
+            return b""
+        except OSError as exc:
+            raise LinkLost(str(exc) or type(exc).__name__) from exc
+        if not data:
+            raise LinkLost("connection closed by the peer")
+        return data
+
+    def close(self) -> None:
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            sock.close()
+
+
 class AsyncSocketLink:
     """``socket://host:port`` with asyncio streams (no thread)."""
 
@@ -254,7 +325,7 @@ class AsyncSocketLink:
                 asyncio.open_connection(self.host, self.port), self.timeout
             )
         except (OSError, asyncio.TimeoutError) as exc:
-            raise LinkLost(str(exc) or type(exc).__name__) from exc
+            raise LinkLost(describe(exc, f"{self.host}:{self.port}")) from exc
 
     async def read(self, timeout: float) -> bytes:
         if self._reader is None:

@@ -14,7 +14,6 @@ soon; asyncio runs the same steps in a worker thread.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
@@ -22,9 +21,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ._bridge_fields import _KILO, _LOGGER, BridgeReading, _Builder, _convert
-from ._links import MissingDependency
-from ._source_common import Backoff, Item, Pipeline, now_utc
+from .common import Backoff, Item, Pipeline, now_utc
+from .fields import _KILO, _LOGGER, BridgeReading, _Builder, _convert, loads
+from .links import MissingDependency
 
 __all__ = ["WsBridge", "ws_url", "parse_message", "from_dsmr_logger_ws", "DEFAULT_PORT"]
 
@@ -33,8 +32,9 @@ DEVICE = "dsmr-logger-ws"
 ASK_ACTUAL = "tabActual"  # what the firmware's web page sends (every 10 s) for the actual values
 _TICK = 0.5  # the longest one read blocks, so that close() and the watchdog are seen soon
 _MIN_INTERVAL = 0.05  # a floor so that interval=0 cannot make the bridge answer in a busy loop
+_ANSWER_TIME = 1.0  # the frames of one answer come within this; a poll never cuts them
 
-# firmware key -> the DSMR-logger v4 name whose row in _bridge_fields gives our name, kind, unit
+# firmware key -> the DSMR-logger v4 name whose row in fields.py gives our name, kind, unit
 _AS_LOGGER = {
     "ts": "timestamp",
     "edt1": "energy_delivered_tariff1",
@@ -75,7 +75,7 @@ def parse_message(text: str) -> tuple[str, dict[str, str]] | None:
     text = text.strip()
     if text.startswith("{"):
         try:
-            doc = json.loads(text)
+            doc = loads(text.encode("utf-8"))
         except ValueError:
             return None
         if not isinstance(doc, dict) or "msgType" not in doc:
@@ -130,6 +130,8 @@ class _FrameTooLong(Exception):
 class WsBridge:
     """One DSMRloggerWS connection at a time, driven in short steps by a Source."""
 
+    polls = True  # the firmware answers when asked (tabActual); a pushing device does not
+
     def __init__(self, url: str, pipe: Pipeline, backoff: Backoff) -> None:
         self.lib = _websocket()  # fails at open(), before any iteration
         self.url = ws_url(url)
@@ -137,6 +139,7 @@ class WsBridge:
         self.backoff = backoff
         self.conn: Any = None
         self.pending: dict[str, str] = {}  # Actual pairs of the answer being received
+        self.pending_since = 0.0  # when its first frame came
         self.last_fields: dict[str, Any] | None = None
         self.last_frame = 0.0
         self.next_poll = 0.0
@@ -182,11 +185,12 @@ class WsBridge:
         opts = self.pipe.opts
         try:
             conn = self.lib.create_connection(
-                self.url, timeout=opts.timeout, skip_utf8_validation=True
+                self.url, timeout=opts.timeout, skip_utf8_validation=True, **self._options()
             )
         except Exception as exc:  # refused, unreachable, a non-websocket answer, a bad handshake
-            items = self.pipe.skip("connection", f"cannot open {self.pipe.source}: {exc}")
-            return items, self.backoff.failure()
+            cause = f"cannot open {self.pipe.source}: {exc or type(exc).__name__}"
+            items = self.pipe.skip("connection", cause)
+            return items, self.backoff.failure(cause)
         _bound_frames(conn, opts.max_frame)
         self.conn = conn
         stats = self.pipe.stats
@@ -196,18 +200,25 @@ class WsBridge:
         self.last_frame = self.next_poll = time.monotonic()
         return [], 0.0
 
+    def _options(self) -> dict[str, Any]:
+        """More keywords for ``create_connection`` (TLS settings in a subclass)."""
+        return {}
+
     def _read(self) -> tuple[list[Item], float]:
         opts = self.pipe.opts
         items: list[Item] = []
         now = time.monotonic()
-        if now >= self.next_poll:
+        if self.polls and self.pending and now >= self.next_poll:
+            # an answer is still coming in: give its frames time before the next question
+            self.next_poll = max(self.next_poll, self.pending_since + _ANSWER_TIME)
+        if self.polls and now >= self.next_poll:
             items += self._complete()  # a build that never sends theTime: its answer ends here
             try:
                 self.conn.send(ASK_ACTUAL)
             except Exception as exc:
                 return self._lost(items, f"link lost: {exc}")
             self.next_poll = now + max(opts.interval, _MIN_INTERVAL)
-        tick = min(_TICK, max(self.next_poll - now, 0.01))
+        tick = min(_TICK, max(self.next_poll - now, 0.01)) if self.polls else _TICK
         if opts.watchdog is not None:
             tick = min(tick, max(opts.watchdog - (now - self.last_frame), 0.01))
         self.conn.settimeout(tick)
@@ -233,7 +244,10 @@ class WsBridge:
         raw = data.encode("utf-8") if isinstance(data, str) else data
         message = None
         if opcode == self.lib.ABNF.OPCODE_TEXT:
-            message = parse_message(raw.decode("utf-8", "replace"))
+            try:
+                message = parse_message(raw.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                return self.pipe.skip("junk", f"a text frame that is not UTF-8 ({exc.reason})")
         if message is None:
             snippet = raw[:60].decode("latin-1", "replace")
             return self.pipe.skip("junk", f"not a DSMRloggerWS message: {snippet!r}", data=raw)
@@ -243,6 +257,8 @@ class WsBridge:
         items: list[Item] = []
         if "TS" in pairs and "TS" in self.pending:  # a new answer began before the last ended
             items += self._complete()
+        if not self.pending:
+            self.pending_since = time.monotonic()
         self.pending.update(pairs)
         if "theTime" in pairs:  # the last key of every known build's answer
             items += self._complete()
@@ -252,7 +268,10 @@ class WsBridge:
         pairs, self.pending = self.pending, {}
         if not pairs:
             return []
-        reading = from_dsmr_logger_ws(pairs, self.pipe.source, now_utc())
+        try:
+            reading = from_dsmr_logger_ws(pairs, self.pipe.source, now_utc())
+        except ValueError as exc:  # a number out of bounds, NaN...: this answer only
+            return self.pipe.skip("junk", f"an Actual answer with a bad value: {exc}")
         if not reading.fields:
             return self.pipe.skip("junk", f"an Actual answer without known values: {pairs!r:.80}")
         if self.pipe.opts.dedupe and reading.fields == self.last_fields:

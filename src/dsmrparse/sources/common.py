@@ -12,13 +12,13 @@ from datetime import datetime, timezone
 from functools import partial
 from typing import Any, NamedTuple, Union
 
-from . import _impl
-from ._links import serial_settings
-from ._types import Frame
-from .errors import DsmrError, SourceError
-from .interpret import build
-from .profiles import Profile
-from .telegram import Telegram
+from .. import _impl
+from .._types import Frame
+from ..errors import DsmrError, SourceError
+from ..interpret import build
+from ..profiles import Profile
+from ..telegram import Telegram
+from .links import serial_settings
 
 log = logging.getLogger("dsmrparse.sources")
 
@@ -81,7 +81,7 @@ class Options:
     serial: str | Sequence[str] = "auto"  # "auto", "dsmr22", "dsmr5", "9600 7E1", or a list
     seven_bit: bool | None = None  # None: mask to 7 bits when 7E1 data arrives on an 8-bit line
     request_line: str | None = None  # "rts", "dtr" or "both": raised while reading
-    timeout: float = 10.0  # connect timeout, and the limit of one HTTP request
+    timeout: float = 10.0  # connect timeout, and the deadline of one whole HTTP request
     watchdog: float | None = 30.0  # seconds without a byte before reconnecting; None: never
     auto_window: float = 25.0  # auto serial mode: seconds per setting before trying the next
     interval: float = 1.0  # HTTP: seconds between the starts of two polls
@@ -90,12 +90,19 @@ class Options:
     reconnect_delay: float = 1.0  # first wait after a failure; doubles up to reconnect_max
     reconnect_max: float = 60.0
     retries: int | None = None  # give up after this many failures in a row; None: never
+    # give up after this many failures when the source was never reached at all (a wrong address
+    # or a missing device); None: as ``retries``. ``dsmrparse read`` sets 2.
+    retries_unreached: int | None = None
     accept_bad_crc: bool = False  # hand out telegrams whose CRC is bad (t.crc == "bad")
     yield_errors: bool = False  # hand out Skipped records in the stream too
     on_error: ErrorCallback | None = None  # called with every Skipped record
     decrypt: Callable[[bytes], bytes] | None = None  # DLMS frame -> plaintext telegram
     key: bytes | str | None = None  # AES key of encrypted meters (crypto extra): sets decrypt
     auth_key: bytes | str | None = None  # their authentication key, if the meter uses one
+    token: str | None = None  # HomeWizard API v2: the bearer token (sent as Authorization)
+    verify: bool | str = True  # https: check the certificate (True), a CA file path, or False
+    server_name: str | None = None  # https: the name the certificate carries, if not the host
+    max_body: int = 256 * 1024  # HTTP: a larger answer is skipped, never read whole
     max_frame: int = 8192
     chunk_size: int = 4096
     follow: bool = False  # files: keep reading as the file grows (tail -f)
@@ -115,9 +122,11 @@ def make_options(options: Mapping[str, Any]) -> Options:
         raise ValueError("interval must be >= 0 and timeout > 0")
     serial_settings(opts.serial)  # a bad setting fails here, not on the first connect
     if opts.key is not None and opts.decrypt is None:
-        from .crypto import decrypt
+        from ..crypto import decrypt
 
         opts.decrypt = partial(decrypt, key=opts.key, auth_key=opts.auth_key)
+    if opts.max_body < 1024 or opts.chunk_size < 1 or opts.max_frame < 64:
+        raise ValueError("max_body must be >= 1024, chunk_size >= 1 and max_frame >= 64")
     if opts.request_line not in (None, "rts", "dtr", "both"):
         raise ValueError("request_line must be 'rts', 'dtr' or 'both'")
     return opts
@@ -127,22 +136,44 @@ Item = Union[Telegram, Skipped, Any]  # Any: BridgeReading, kept out to avoid an
 
 
 class Backoff:
-    """Waits that double after each failure, reset by a success; ``retries`` bounds the failures."""
+    """Waits that double after each failure, reset by a success; ``retries`` bounds the failures.
 
-    def __init__(self, opts: Options, source: str) -> None:
+    It also tells the user why: the cause of a failure is logged at WARNING the first time and
+    whenever it changes (never once per retry), and the SourceError of the last retry carries it.
+    """
+
+    def __init__(self, opts: Options, source: str, stats: Stats | None = None) -> None:
         self.opts = opts
         self.source = source
+        self.stats = stats  # its ``connects`` say whether the source was ever reached
         self.failures = 0
+        self.cause: str | None = None  # the last failure's cause
+        self._told: str | None = None  # the cause last logged at WARNING
 
     def success(self) -> None:
         self.failures = 0
+        self._told = None
 
-    def failure(self) -> float:
+    def failure(self, cause: str | None = None) -> float:
         """Count one failure; the seconds to wait, or SourceError when out of retries."""
         self.failures += 1
+        if cause:
+            self.cause = cause
+            if cause != self._told:
+                self._told = cause
+                log.warning("%s: %s", self.source, cause)
         retries = self.opts.retries
+        unreached = self.opts.retries_unreached
+        never_reached = self.stats is not None and not self.stats.connects
+        if unreached is not None and never_reached and self.failures > unreached:
+            raise SourceError(
+                f"{self.source}: giving up, not reached in {self.failures} attempts: {self.cause}"
+            )
         if retries is not None and self.failures > retries:
-            raise SourceError(f"{self.source}: giving up after {self.failures} failures in a row")
+            last = f": {self.cause}" if self.cause else ""
+            raise SourceError(
+                f"{self.source}: giving up after {self.failures} failures in a row{last}"
+            )
         delay = self.opts.reconnect_delay * (2 ** min(self.failures - 1, 16))
         return float(min(delay, self.opts.reconnect_max))
 
