@@ -477,3 +477,12 @@ def test_the_twins_agree_on_odd_headers_unknown_objects_and_malformed_codes(
         finally:
             dsmrparse.use_implementation(previous)
     assert results[0] == results[1]
+
+
+def test_crc_less_telegrams_with_odd_headers_survive_noise_between_them(twin: str) -> None:
+    noise = b"xx\r\n/noise line\r\n!\r\n"  # a loose start whose lines are no object lines
+    data = DSMR22_ODD + b"\r\n" + noise + DSMR22_ODD + b"\r\n" + DSMR22_ODD
+    frames = [f for f in scan(data, 5) if f.kind != "junk" or f.data.strip()]
+    kinds = [f.kind for f in frames]
+    merged = [k for i, k in enumerate(kinds) if k != "junk" or kinds[i - 1 : i] != ["junk"]]
+    assert merged == ["telegram", "junk", "telegram", "telegram"]

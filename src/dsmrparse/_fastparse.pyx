@@ -1509,8 +1509,8 @@ cdef class FrameScanner:
     A frame starts at ``/XXXn`` (three letters, a baud digit) anywhere, or at any other ``/`` at
     a line start: such a loose start is a telegram only when it ends in a ``!`` line whose CRC
     checks out, or that has no CRC at all where the stream is clean (at its start, or right after
-    a telegram: a file of DSMR 2.2 telegrams), and junk otherwise (noise may well hold a ``/`` at
-    a line start).
+    a telegram) or every line between is an object line (a file of DSMR 2.2 telegrams), and junk
+    otherwise (noise may well hold a ``/`` at a line start).
     """
 
     cdef unsigned char* _mem
@@ -1702,7 +1702,7 @@ cdef class FrameScanner:
                     break
                 if (
                     self._loose and not _crc_checks(buf, nl + 2, end)
-                    and not (self._clean and end == nl + 2)
+                    and not (end == nl + 2 and (self._clean or _plain_body(buf, nl)))
                 ):
                     self._junk(out, end)  # a "/" at a line start in noise, not a telegram
                     self._in_frame = self._loose = False
@@ -1838,6 +1838,35 @@ cdef Py_ssize_t _strict_start(const unsigned char* buf, Py_ssize_t size, Py_ssiz
                 return pos
         pos += 1
     return -1
+
+
+cdef bint _plain_body(const unsigned char* buf, Py_ssize_t nl) noexcept:
+    """The pure twin's _plain_body: every line between the header and the "!" line (whose LF is
+    at nl) is blank or an object line (a digit or "(" first, ")" last), and one is."""
+    cdef Py_ssize_t pos = 0, a, e, i
+    cdef bint seen = False, blank
+    while pos < nl and buf[pos] != 0x0A:
+        pos += 1
+    pos += 1  # past the header's LF
+    while pos <= nl:
+        a = pos
+        while pos < nl and buf[pos] != 0x0A:
+            pos += 1
+        e = pos  # the line is buf[a:e]
+        pos += 1
+        while e > a and buf[e - 1] == 0x0D:
+            e -= 1
+        blank = True
+        for i in range(a, e):
+            if buf[i] != 0x20 and buf[i] != 0x09 and buf[i] != 0x0D:
+                blank = False
+                break
+        if blank:
+            continue
+        if not (_isdigit(buf[a]) or buf[a] == 0x28) or buf[e - 1] != 0x29:
+            return False
+        seen = True
+    return seen
 
 
 cdef bint _crc_checks(const unsigned char* buf, Py_ssize_t body_end, Py_ssize_t end) noexcept:

@@ -462,8 +462,8 @@ class FrameScanner:
     A frame starts at ``/XXXn`` (three letters, a baud digit) anywhere, or at any other ``/`` at
     a line start: such a loose start is a telegram only when it ends in a ``!`` line whose CRC
     checks out, or that has no CRC at all where the stream is clean (at its start, or right after
-    a telegram: a file of DSMR 2.2 telegrams), and junk otherwise (noise may well hold a ``/`` at
-    a line start).
+    a telegram) or every line between is an object line (a file of DSMR 2.2 telegrams), and junk
+    otherwise (noise may well hold a ``/`` at a line start).
     """
 
     def __init__(self, max_frame: int = DEFAULT_MAX_FRAME) -> None:
@@ -551,7 +551,7 @@ class FrameScanner:
                 if (
                     self._loose
                     and not _crc_checks(buf, nl + 2, end)
-                    and not (self._clean and end == nl + 2)
+                    and not (end == nl + 2 and (self._clean or _plain_body(buf, nl)))
                 ):
                     self._junk(out, end)  # a "/" at a line start in noise, not a telegram
                     self._in_frame = self._loose = False
@@ -710,6 +710,20 @@ def _strict_start(buf: bytearray, pos: int) -> int:
         elif len(buf) >= cand + 2 and buf[cand + 1] == 0x08:
             return cand
         pos = cand + 1
+
+
+def _plain_body(buf: bytearray, nl: int) -> bool:
+    """Every line between the header and the "!" line (whose LF is at nl) is blank or an object
+    line (a digit or "(" first, ")" last), and one is: a CRC-less telegram, not noise."""
+    seen = False
+    for line in bytes(buf[buf.find(b"\n") + 1 : nl]).split(b"\n"):
+        line = line.rstrip(b"\r")
+        if not line.strip(b" \t\r"):
+            continue
+        if not (line[:1].isdigit() or line[:1] == b"(") or not line.endswith(b")"):
+            return False
+        seen = True
+    return seen
 
 
 def _crc_checks(buf: bytearray, body_end: int, end: int) -> bool:
