@@ -4,11 +4,9 @@ server on loopback that answers ``tabActual`` the way the firmware does."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
 import hashlib
 import json
-import logging
 import socket
 import struct
 import sys
@@ -21,9 +19,9 @@ import pytest
 import dsmrparse
 from dsmrparse import _cli_read
 from dsmrparse.errors import SourceError
-from dsmrparse.hardware import BridgeReading, Skipped
+from dsmrparse.hardware import BridgeReading
 from dsmrparse.sources.ws import parse_message, ws_url
-from test_hardware_support import TcpServer, atake, free_port, take
+from test_hardware_support import TcpServer, take
 
 needs_ws = pytest.mark.skipif(
     find_spec("websocket") is None,
@@ -199,123 +197,9 @@ def test_the_same_answer_twice_is_handed_out_once():
 
 
 # ---- faults ----------------------------------------------------------------------------------
-
-
-@needs_ws
-def test_server_closing_the_connection_is_followed_by_a_reconnect():
-    def once(conn: socket.socket, n: int, i: int) -> bool:
-        for text in actual(n):
-            conn.sendall(frame(text))
-        if n == 0:
-            conn.sendall(frame(b"\x03\xe8", 8))  # a close frame: the firmware restarting
-            return False
-        return True
-
-    with TcpServer(logger(once)) as server:
-        src = dsmrparse.open(url_of(server), yield_errors=True, **FAST)
-        got = take(src, 2, kinds=READINGS)
-    readings = [i for i in got if isinstance(i, BridgeReading)]
-    lost = [i for i in got if isinstance(i, Skipped)]
-    assert [r["power_imported"] for r in readings] == [Decimal("1.000"), Decimal("1.001")]
-    assert lost and lost[0].kind == "connection" and "closed" in lost[0].message
-    assert src.stats.reconnects == 1 and server.connections == 2
-
-
-@needs_ws
-def test_a_dropped_tcp_connection_mid_answer_is_never_a_whole_reading():
-    def cut(conn: socket.socket, n: int, i: int) -> bool:
-        texts = actual(n)
-        for text in texts if n else texts[:2]:  # the first connection dies after two frames
-            conn.sendall(frame(text))
-        return n > 0
-
-    with TcpServer(logger(cut)) as server:
-        got = take(dsmrparse.open(url_of(server), yield_errors=True, **FAST), 1, kinds=READINGS)
-    kinds = [i.kind for i in got if isinstance(i, Skipped)]
-    assert kinds[:2] == ["damaged", "connection"]
-    assert isinstance(got[-1], BridgeReading) and "voltage_l1" in got[-1]
-
-
-@needs_ws
-def test_garbage_frames_are_skipped_and_logged(caplog):
-    def garbage(conn: socket.socket, n: int, i: int) -> bool:
-        if i == 0:
-            conn.sendall(frame("<html>hello</html>"))
-            conn.sendall(frame(b"\xff\xfe\x00binary", 2))
-            conn.sendall(frame(b"msgType=Actual,ED=\xff\xfe"))  # not UTF-8
-            conn.sendall(frame("msgType=Actual,theTime=,nonsense"))  # no value we know
-            conn.sendall(frame("{not json"))
-        for text in actual(i):
-            conn.sendall(frame(text))
-        return True
-
-    caplog.set_level(logging.INFO, logger="dsmrparse.sources")
-    with TcpServer(logger(garbage)) as server:
-        src = dsmrparse.open(url_of(server), yield_errors=True, **FAST)
-        got = take(src, 1, kinds=READINGS)
-    skipped = [i for i in got if isinstance(i, Skipped)]
-    assert [i.kind for i in skipped] == ["junk"] * 5  # the frame that is not UTF-8 on its own
-    assert "<html>" in skipped[0].message
-    assert isinstance(got[-1], BridgeReading) and got[-1]["gas"] == Decimal("2963.380")
-    assert src.stats.connects == 1  # garbage is no reason to reconnect
-    assert sum("not a DSMRloggerWS message" in r.message for r in caplog.records) == 3
-    assert sum("not UTF-8" in r.message for r in caplog.records) == 1
-
-
-@needs_ws
-def test_a_frame_longer_than_max_frame_drops_the_connection():
-    def huge(conn: socket.socket, n: int, i: int) -> bool:
-        if n == 0:
-            conn.sendall(struct.pack("!BBQ", 0x81, 127, 1 << 40))  # claims a terabyte
-            return False
-        for text in actual(i):
-            conn.sendall(frame(text))
-        return True
-
-    with TcpServer(logger(huge)) as server:
-        got = take(dsmrparse.open(url_of(server), yield_errors=True, **FAST), 1, kinds=READINGS)
-    assert "longer than max_frame" in got[0].message
-    assert isinstance(got[-1], BridgeReading)
-
-
-@needs_ws
-def test_silence_fires_the_watchdog_and_reconnects():
-    def silent(conn: socket.socket, n: int, i: int) -> bool:
-        if n > 0:
-            for text in actual(i):
-                conn.sendall(frame(text))
-        return True  # the first connection stays open and never answers
-
-    options = dict(FAST, watchdog=0.3)
-    with TcpServer(logger(silent)) as server:
-        src = dsmrparse.open(url_of(server), yield_errors=True, **options)
-        got = take(src, 1, kinds=READINGS)
-    assert "watchdog" in got[0].message and isinstance(got[-1], BridgeReading)
-    assert server.connections == 2
-
-
-@needs_ws
-def test_refused_connection_gives_up_after_the_retries():
-    src = dsmrparse.open(f"ws://127.0.0.1:{free_port()}", retries=1, **FAST)
-    with pytest.raises(SourceError, match="giving up"):
-        list(src)
-    assert src.stats.skipped["connection"] == 2
-
-
-@needs_ws
-def test_async_websocket_bridge():
-    def first_closes(conn: socket.socket, n: int, i: int) -> bool:
-        for text in actual(i):
-            conn.sendall(frame(text))
-        return n > 0
-
-    with TcpServer(logger(first_closes)) as server:
-        src = dsmrparse.open(url_of(server), yield_errors=True, **FAST)
-        got = asyncio.run(atake(src, 2, kinds=READINGS))
-    readings = [i for i in got if isinstance(i, BridgeReading)]
-    assert len(readings) == 2 and readings[0]["power_imported_l1"] == Decimal("0.412")
-    assert any(isinstance(i, Skipped) and i.kind == "connection" for i in got)
-    assert src.stats.reconnects == 1
+# The websocket fault scenarios (a closing peer, an answer cut off, garbage frames, a frame over
+# max_frame, silence and the watchdog, a refused connection) are rows of the fault table in
+# test_sources_faults.py, which runs each through the sync and the async driver.
 
 
 # ---- the command -----------------------------------------------------------------------------

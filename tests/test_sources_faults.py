@@ -15,6 +15,7 @@ import ipaddress
 import json
 import socket
 import ssl
+import struct
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -576,33 +577,152 @@ def homewizard_v2_push_wrong_token(mode: str, tmp: Path) -> None:
 
 # ---- websocket (DSMRloggerWS) ----------------------------------------------------------------
 
+WS = {**QUICK, "reconnect_max": 0.1, "watchdog": 2.0}
+
+
+def ws_peer(play: Callable[[socket.socket, int, int], bool]) -> TcpServer:
+    """A DSMRloggerWS firmware on loopback; ``play(conn, connection no, question no)`` answers."""
+    pytest.importorskip("websocket")
+    from test_hardware_ws import logger
+
+    return TcpServer(logger(play))
+
+
+def ws_url(server: TcpServer) -> str:
+    return f"ws://127.0.0.1:{server.port}"
+
+
+def ws_send(conn: socket.socket, *texts: str | bytes) -> None:
+    from test_hardware_ws import frame
+
+    for text in texts:
+        conn.sendall(frame(text))
+
+
+def ws_actual(i: int) -> list[str]:
+    from test_hardware_ws import actual
+
+    return actual(i)
+
 
 def ws_bad_numbers(mode: str) -> None:
-    pytest.importorskip("websocket")
-    from test_hardware_ws import actual, frame, logger
-
     def play(conn: socket.socket, n: int, i: int) -> bool:
-        texts = actual(i)
+        texts = ws_actual(i)
         if i == 0:
             texts = [t.replace("GD=2963.380", "GD=sNaN") for t in texts]
         if i == 1:
             texts = [t.replace("ED=2529.156", "ED=1e1000000") for t in texts]
-        for text in texts:
-            conn.sendall(frame(text))
+        ws_send(conn, *texts)
         return True
 
-    with TcpServer(logger(play)) as server:
+    with ws_peer(play) as server:
         src = dsmrparse.open(
-            f"ws://127.0.0.1:{server.port}",
+            ws_url(server),
             yield_errors=True,
             # a poll due while an answer's frames come in ends that answer: keep polls apart
-            **{**QUICK, "watchdog": 2.0, "interval": 0.5},
+            **{**WS, "interval": 0.5},
         )
         got = collect(src, mode, 1, READING)
     bad = [i for i in got if isinstance(i, Skipped)]
     assert [i.kind for i in bad] == ["junk", "junk"]
     assert "not a finite number" in bad[0].message and "out of range" in bad[1].message
     assert str(got[-1]["gas"]) == "2963.380"
+
+
+def ws_peer_closes(mode: str) -> None:
+    """The firmware restarting: a close frame after the first answer, then a reconnect."""
+
+    def play(conn: socket.socket, n: int, i: int) -> bool:
+        from test_hardware_ws import frame
+
+        ws_send(conn, *ws_actual(n))
+        if n == 0:
+            conn.sendall(frame(b"\x03\xe8", 8))  # a close frame
+            return False
+        return True
+
+    with ws_peer(play) as server:
+        src = dsmrparse.open(ws_url(server), yield_errors=True, **WS)
+        got = collect(src, mode, 2, READING)
+    readings = [i for i in got if isinstance(i, BridgeReading)]
+    lost = [i for i in got if isinstance(i, Skipped)]
+    assert [str(r["power_imported"]) for r in readings] == ["1.000", "1.001"]
+    assert lost and lost[0].kind == "connection" and "closed" in lost[0].message
+    assert src.stats.reconnects == 1 and server.connections == 2
+
+
+def ws_cut_mid_answer(mode: str) -> None:
+    """The first connection dies after two of the three frames of an answer."""
+
+    def play(conn: socket.socket, n: int, i: int) -> bool:
+        texts = ws_actual(n)
+        ws_send(conn, *(texts if n else texts[:2]))
+        return n > 0
+
+    with ws_peer(play) as server:
+        got = collect(dsmrparse.open(ws_url(server), yield_errors=True, **WS), mode, 1, READING)
+    kinds = [i.kind for i in got if isinstance(i, Skipped)]
+    assert kinds[:2] == ["damaged", "connection"]
+    assert isinstance(got[-1], BridgeReading) and "voltage_l1" in got[-1]
+
+
+def ws_garbage_frames(mode: str) -> None:
+    def play(conn: socket.socket, n: int, i: int) -> bool:
+        from test_hardware_ws import frame
+
+        if i == 0:
+            ws_send(conn, "<html>hello</html>")
+            conn.sendall(frame(b"\xff\xfe\x00binary", 2))
+            ws_send(conn, b"msgType=Actual,ED=\xff\xfe")  # not UTF-8
+            ws_send(conn, "msgType=Actual,theTime=,nonsense")  # no value we know
+            ws_send(conn, "{not json")
+        ws_send(conn, *ws_actual(i))
+        return True
+
+    with ws_peer(play) as server:
+        src = dsmrparse.open(ws_url(server), yield_errors=True, **WS)
+        got = collect(src, mode, 1, READING)
+    skipped = [i for i in got if isinstance(i, Skipped)]
+    assert [i.kind for i in skipped] == ["junk"] * 5
+    assert "<html>" in skipped[0].message
+    assert sum("not a DSMRloggerWS message" in i.message for i in skipped) == 3
+    assert sum("not UTF-8" in i.message for i in skipped) == 1
+    assert isinstance(got[-1], BridgeReading) and str(got[-1]["gas"]) == "2963.380"
+    assert src.stats.connects == 1  # garbage is no reason to reconnect
+
+
+def ws_frame_too_long(mode: str) -> None:
+    def play(conn: socket.socket, n: int, i: int) -> bool:
+        if n == 0:
+            conn.sendall(struct.pack("!BBQ", 0x81, 127, 1 << 40))  # claims a terabyte
+            return False
+        ws_send(conn, *ws_actual(i))
+        return True
+
+    with ws_peer(play) as server:
+        got = collect(dsmrparse.open(ws_url(server), yield_errors=True, **WS), mode, 1, READING)
+    assert "longer than max_frame" in got[0].message
+    assert isinstance(got[-1], BridgeReading)
+
+
+def ws_silent_watchdog(mode: str) -> None:
+    def play(conn: socket.socket, n: int, i: int) -> bool:
+        if n > 0:
+            ws_send(conn, *ws_actual(i))
+        return True  # the first connection stays open and never answers
+
+    with ws_peer(play) as server:
+        src = dsmrparse.open(ws_url(server), yield_errors=True, **{**WS, "watchdog": 0.3})
+        got = collect(src, mode, 1, READING)
+    assert "watchdog" in got[0].message and isinstance(got[-1], BridgeReading)
+    assert server.connections == 2
+
+
+def ws_refused(mode: str) -> None:
+    pytest.importorskip("websocket")
+    src = dsmrparse.open(f"ws://127.0.0.1:{free_port()}", retries=1, **WS)
+    fails(src, mode, "giving up")
+    assert src.stats.skipped["connection"] == 2
 
 
 # ---- the table ---------------------------------------------------------------------------------
@@ -628,6 +748,12 @@ SCENARIOS: list[Callable[..., None]] = [
     slow_body_deadline,
     close_during_poll,
     ws_bad_numbers,
+    ws_peer_closes,
+    ws_cut_mid_answer,
+    ws_garbage_frames,
+    ws_frame_too_long,
+    ws_silent_watchdog,
+    ws_refused,
 ]
 NUMBERS = ["NaN", "Infinity", "-Infinity", "1e1000000", "1e100000000"]
 TLS_SCENARIOS = [

@@ -8,6 +8,8 @@ import pytest
 import dsmrparse
 from dsmrparse.errors import SourceError
 from dsmrparse.sources.common import Backoff, Pipeline, make_options
+from dsmrparse.sources.fields import BridgeReading
+from dsmrparse.sources.homewizard_ws import HomeWizardPush
 from dsmrparse.sources.links import LinkLost, SerialSetting, serial_settings
 from dsmrparse.sources.session import (
     STOP,
@@ -16,10 +18,13 @@ from dsmrparse.sources.session import (
     Poll,
     PollSession,
     Read,
+    Send,
     SerialPlan,
     StreamSession,
     Wait,
 )
+from dsmrparse.sources.ws import LoggerWs
+from dsmrparse.sources.ws_session import ANSWER_TIME, MessageSession, WsProtocol
 from test_hardware_support import GOOD, body
 
 
@@ -110,6 +115,104 @@ def test_polls_keep_their_rhythm_from_the_start_of_each_poll() -> None:
     assert p.next(12.0) == Poll()  # 2 s after the start of the last one
     p.polled(False, "HTTP 500", 12.1)
     assert p.until == pytest.approx(13.1)  # a failure backs off from its end
+
+
+# ---- the websocket bridges' session -------------------------------------------------------------
+
+ANSWER = [  # the three frames of one DSMRloggerWS answer
+    b"msgType=Actual,TS=210419050000S,ED=2529.156,EDT1=2332.511,GD=2963.380",
+    b"msgType=Actual,PD=1.000,PD_l1=412",
+    b"msgType=Actual,V_l1=229.0,theTime=2021-04-19 05:00",
+]
+
+
+def messages(make: type, **options: object) -> MessageSession:
+    opts = make_options(options)
+    pipe = Pipeline(opts, "test")
+    protocol: WsProtocol = make(pipe) if make is LoggerWs else make("wss://192.0.2.1", pipe)
+    return MessageSession(opts, pipe, Backoff(opts, "test", pipe.stats), protocol)
+
+
+def test_dsmrloggerws_is_asked_at_its_interval_and_three_frames_are_one_reading() -> None:
+    s = messages(LoggerWs, interval=2.0, watchdog=None)
+    assert s.next(0.0) == Connect(None)
+    s.opened(0.0)
+    assert s.next(0.0) == Send("tabActual")  # asked at once
+    assert s.sent(0.0) == []
+    assert s.next(0.5) == Read(0.5)
+    assert s.received((True, ANSWER[0]), 0.6) == []
+    assert s.received((True, ANSWER[1]), 0.7) == []
+    (r,) = s.received((True, ANSWER[2]), 0.8)
+    assert isinstance(r, BridgeReading) and str(r["power_imported_l1"]) == "0.412"
+    read = s.next(1.9)  # a read that ends when the next question is due
+    assert isinstance(read, Read) and read.timeout == pytest.approx(0.1)
+    assert s.next(2.0) == Send("tabActual")  # 2 s after the last question
+    assert s.pipe.stats.telegrams == 1 and s.pipe.stats.bytes == sum(map(len, ANSWER))
+
+
+def test_a_question_waits_for_an_answer_still_coming_in() -> None:
+    s = messages(LoggerWs, interval=0.05, watchdog=None)
+    s.next(0.0)
+    s.opened(0.0)
+    s.next(0.0)
+    s.received((True, ANSWER[0]), 0.01)
+    assert isinstance(s.next(0.5), Read)  # due at 0.05, but the answer's frames get a second
+    s.received((True, ANSWER[1]), 0.9)
+    assert isinstance(s.next(0.9), Read)
+    # a build that never sends theTime: its answer ends at the next question
+    assert s.next(0.01 + ANSWER_TIME) == Send("tabActual")
+    (r,) = s.sent(0.01 + ANSWER_TIME)
+    assert isinstance(r, BridgeReading) and "power_imported" in r
+
+
+def test_the_same_answer_again_is_counted_not_handed_out() -> None:
+    s = messages(LoggerWs, watchdog=None)
+    s.next(0.0)
+    s.opened(0.0)
+    for t in (0.1, 0.2):
+        out = [i for m in ANSWER for i in s.received((True, m), t)]
+    assert out == [] and s.pipe.stats.duplicates == 1 and s.pipe.stats.telegrams == 1
+
+
+def test_the_watchdog_cuts_an_answer_in_progress_and_backs_off() -> None:
+    s = messages(LoggerWs, interval=100.0, watchdog=5.0, reconnect_delay=1.0, yield_errors=True)
+    s.next(0.0)
+    s.opened(0.0)
+    s.next(0.0)
+    s.received((True, ANSWER[0]), 1.0)
+    read = s.next(5.9)  # a read that ends when the watchdog is due
+    assert isinstance(read, Read) and read.timeout == pytest.approx(0.1)
+    action = s.next(6.0)
+    assert isinstance(action, Close) and "watchdog" in (action.reason or "")
+    assert [getattr(i, "kind", None) for i in s.closed(6.0)] == ["damaged", "connection"]
+    assert s.next(6.5) == Wait(0.5)
+    assert s.next(7.0) == Connect(None)
+
+
+def test_homewizard_authorises_subscribes_then_hands_out_measurements() -> None:
+    s = messages(HomeWizardPush, token="T0KEN", watchdog=None)
+    s.next(0.0)
+    s.opened(0.0)
+    assert isinstance(s.next(0.0), Read)  # a pushing device is never asked
+    s.received((True, b'{"type": "authorization_requested"}'), 0.1)
+    assert s.next(0.1) == Send('{"type": "authorization", "data": "T0KEN"}')
+    s.sent(0.1)
+    s.received((True, b'{"type": "authorized"}'), 0.2)
+    assert s.next(0.2) == Send('{"type": "subscribe", "data": "measurement"}')
+    s.sent(0.2)
+    (r,) = s.received((True, b'{"type": "measurement", "data": {"power_w": 120}}'), 0.3)
+    assert isinstance(r, BridgeReading) and str(r["power_imported"]) == "0.12"
+
+
+def test_homewizard_refusing_the_token_ends_the_source_without_retries() -> None:
+    s = messages(HomeWizardPush, token="wrong", yield_errors=True)
+    s.next(0.0)
+    s.opened(0.0)
+    s.received((True, b'{"type": "error", "data": {"message": "user:unauthorized"}}'), 0.1)
+    assert s.next(0.1) == Close(None)
+    assert s.closed(0.1) == []
+    with pytest.raises(SourceError, match="refused the token: .*user:unauthorized"):
+        s.next(0.1)
 
 
 def test_import_dsmrparse_loads_no_source_module() -> None:

@@ -27,7 +27,7 @@ from .sources.address import AddressError, parse_address
 from .sources.common import Backoff, Options, Pipeline, Skipped, Stats, make_options
 from .sources.drivers import run_async, run_sync
 from .sources.fields import BridgeReading
-from .sources.homewizard_ws import HomeWizardPush, is_push
+from .sources.homewizard_ws import HomeWizardPush, is_push, push_options
 from .sources.http import HttpPoller
 from .sources.links import (
     AsyncLink,
@@ -41,7 +41,9 @@ from .sources.links import (
     serial_settings,
 )
 from .sources.session import PollSession, SerialPlan, StreamSession
-from .sources.ws import WsBridge
+from .sources.ws import LoggerWs, ws_url
+from .sources.ws_session import MessageSession, WsProtocol
+from .sources.wslink import ThreadedWsLink, WsLink, websocket_lib
 from .telegram import Telegram
 
 __all__ = [
@@ -106,10 +108,18 @@ class Source(Generic[T_co]):
         self._plan = SerialPlan(settings, opts.auto_window)
         self._closed = threading.Event()
         self._http = HttpPoller(spec, self._pipe, self._closed) if kind == "http" else None
-        self._ws: WsBridge | None = None
+        self._ws: WsProtocol | None = None
+        self._ws_url = ""
+        self._ws_options: dict[str, Any] = {}
         if kind == "ws":
-            bridge = HomeWizardPush if is_push(spec) else WsBridge
-            self._ws = bridge(spec, self._pipe, self._backoff)
+            websocket_lib()  # a missing package is said at open(), before any iteration
+            self._ws_url = ws_url(spec)
+            if is_push(spec):
+                push = HomeWizardPush(spec, self._pipe)
+                self._ws, self._ws_url = push, push.url
+                self._ws_options = push_options(push.url, opts)
+            else:
+                self._ws = LoggerWs(self._pipe)
         self._agen: Any = None
 
     # ---- public --------------------------------------------------------------------------
@@ -158,7 +168,7 @@ class Source(Generic[T_co]):
     def __iter__(self) -> Iterator[T_co]:
         it: Iterator[Any]
         if self._ws is not None:
-            it = self._ws.run(self._wait, self._closed)
+            it = run_sync(self._ws_session(), self._closed, make_link=self._ws_link)
         elif self._http is not None:
             it = run_sync(self._poll_session(), self._closed, poll=self._http.poll)
         else:
@@ -168,7 +178,7 @@ class Source(Generic[T_co]):
     def __aiter__(self) -> AsyncIterator[T_co]:
         agen: AsyncIterator[Any]
         if self._ws is not None:
-            agen = self._ws.arun(self._await, self._closed)
+            agen = run_async(self._ws_session(), self._closed, make_link=self._async_ws_link)
         elif self._http is not None:
             agen = run_async(self._poll_session(), self._closed, poll=self._http.poll)
         else:
@@ -182,6 +192,16 @@ class Source(Generic[T_co]):
 
     def _poll_session(self) -> PollSession:
         return PollSession(self.opts, self._backoff)
+
+    def _ws_session(self) -> MessageSession:
+        assert self._ws is not None
+        return MessageSession(self.opts, self._pipe, self._backoff, self._ws)
+
+    def _ws_link(self, setting: SerialSetting | None = None) -> WsLink:
+        return WsLink(self._ws_url, self._ws_options, self.opts.timeout, self.opts.max_frame)
+
+    def _async_ws_link(self, setting: SerialSetting | None = None) -> ThreadedWsLink:
+        return ThreadedWsLink(self._ws_link())
 
     def _sync_link(self, setting: SerialSetting | None) -> SyncLink:
         o = self.opts
@@ -197,22 +217,6 @@ class Source(Generic[T_co]):
             host, port = _host_port(self.spec)
             return AsyncSocketLink(host, port, self.opts.chunk_size, self.opts.timeout)
         return ThreadedLink(self._sync_link(setting))
-
-    def _wait(self, seconds: float) -> bool:
-        """Sleep unless closed first; False when closed."""
-        return not self._closed.wait(seconds)
-
-    async def _await(self, seconds: float) -> bool:
-        import asyncio
-        import time
-
-        end = time.monotonic() + seconds
-        while not self._closed.is_set():
-            left = end - time.monotonic()
-            if left <= 0:
-                return True
-            await asyncio.sleep(min(left, 0.5))
-        return False
 
 
 def _host_port(spec: str) -> tuple[str, int]:

@@ -2,7 +2,9 @@
 
 Each asks the session what to do, does it, and reports back; neither holds any protocol logic, so
 what one mode does the other does too. Blocking links run in a worker thread under asyncio, except
-``socket://``, which has a native asyncio link.
+``socket://``, which has a native asyncio link. A stream session reads bytes from its link, the
+websocket session (ws_session.py) messages, and sends messages too; the loops pass what was read
+on without looking at it.
 """
 
 from __future__ import annotations
@@ -11,23 +13,46 @@ import asyncio
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, Protocol, Union, cast
 
 from .common import Item
-from .links import AsyncLink, EndOfStream, LinkLost, SerialSetting, SyncLink
-from .session import TICK, Close, Connect, Poll, PollSession, Read, Stop, StreamSession, Wait
+from .links import EndOfStream, LinkLost, SerialSetting
+from .session import TICK, Close, Connect, Poll, PollSession, Read, Send, Stop, StreamSession, Wait
+from .ws_session import MessageSession
 
 __all__ = ["run_sync", "run_async"]
 
 Poller = Callable[[], "tuple[list[Item], bool, str | None]"]
+Session = Union[StreamSession, PollSession, MessageSession]
+
+
+class _SyncLink(Protocol):  # links.SyncLink (bytes) or wslink.WsLink (messages, and send)
+    def open(self) -> None: ...
+    def read(self, timeout: float) -> Any: ...
+    def close(self) -> None: ...
+
+
+class _AsyncLink(Protocol):
+    async def open(self) -> None: ...
+    async def read(self, timeout: float) -> Any: ...
+    async def close(self) -> None: ...
+
+
+class _Sender(Protocol):  # the link of a MessageSession
+    def send(self, text: str) -> None: ...
+
+
+class _AsyncSender(Protocol):
+    async def send(self, text: str) -> None: ...
 
 
 def run_sync(
-    session: StreamSession | PollSession,
+    session: Session,
     closed: threading.Event,
-    make_link: Callable[[SerialSetting | None], SyncLink] | None = None,
+    make_link: Callable[[SerialSetting | None], _SyncLink] | None = None,
     poll: Poller | None = None,
 ) -> Iterator[Item]:
-    link: SyncLink | None = None
+    link: _SyncLink | None = None
     try:
         while not closed.is_set():
             action = session.next(time.monotonic())
@@ -41,7 +66,7 @@ def run_sync(
                 session.polled(ok, cause, time.monotonic())
                 yield from items
             elif isinstance(action, Connect):
-                assert make_link is not None and isinstance(session, StreamSession)
+                assert make_link is not None and not isinstance(session, PollSession)
                 candidate = make_link(action.setting)
                 try:
                     candidate.open()
@@ -51,34 +76,43 @@ def run_sync(
                 link = candidate
                 session.opened(time.monotonic())
             elif isinstance(action, Close):
-                assert isinstance(session, StreamSession)
+                assert not isinstance(session, PollSession)
                 if link is not None:
                     link.close()
                     link = None
                 yield from session.closed(time.monotonic())
             elif isinstance(action, Read):
-                assert link is not None and isinstance(session, StreamSession)
+                assert link is not None and not isinstance(session, PollSession)
                 try:
                     data = link.read(action.timeout)
                 except LinkLost as exc:
                     session.lost(str(exc))
                     continue
                 except EndOfStream:
+                    assert isinstance(session, StreamSession)
                     session.ended()
                     continue
                 yield from session.received(data, time.monotonic())
+            elif isinstance(action, Send):
+                assert link is not None and isinstance(session, MessageSession)
+                try:
+                    cast(_Sender, link).send(action.text)
+                except LinkLost as exc:
+                    session.lost(str(exc))
+                    continue
+                yield from session.sent(time.monotonic())
     finally:
         if link is not None:
             link.close()
 
 
 async def run_async(
-    session: StreamSession | PollSession,
+    session: Session,
     closed: threading.Event,
-    make_link: Callable[[SerialSetting | None], AsyncLink] | None = None,
+    make_link: Callable[[SerialSetting | None], _AsyncLink] | None = None,
     poll: Poller | None = None,
 ) -> AsyncIterator[Item]:
-    link: AsyncLink | None = None
+    link: _AsyncLink | None = None
     try:
         while not closed.is_set():
             action = session.next(time.monotonic())
@@ -93,7 +127,7 @@ async def run_async(
                 for item in items:
                     yield item
             elif isinstance(action, Connect):
-                assert make_link is not None and isinstance(session, StreamSession)
+                assert make_link is not None and not isinstance(session, PollSession)
                 candidate = make_link(action.setting)
                 try:
                     await candidate.open()
@@ -104,23 +138,33 @@ async def run_async(
                 link = candidate
                 session.opened(time.monotonic())
             elif isinstance(action, Close):
-                assert isinstance(session, StreamSession)
+                assert not isinstance(session, PollSession)
                 if link is not None:
                     await link.close()
                     link = None
                 for item in session.closed(time.monotonic()):
                     yield item
             elif isinstance(action, Read):
-                assert link is not None and isinstance(session, StreamSession)
+                assert link is not None and not isinstance(session, PollSession)
                 try:
                     data = await link.read(action.timeout)
                 except LinkLost as exc:
                     session.lost(str(exc))
                     continue
                 except EndOfStream:
+                    assert isinstance(session, StreamSession)
                     session.ended()
                     continue
                 for item in session.received(data, time.monotonic()):
+                    yield item
+            elif isinstance(action, Send):
+                assert link is not None and isinstance(session, MessageSession)
+                try:
+                    await cast(_AsyncSender, link).send(action.text)
+                except LinkLost as exc:
+                    session.lost(str(exc))
+                    continue
+                for item in session.sent(time.monotonic()):
                     yield item
     finally:
         if link is not None:

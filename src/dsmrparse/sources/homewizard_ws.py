@@ -3,24 +3,23 @@
 The device greets with ``{"type": "authorization_requested"}``, takes ``{"type":
 "authorization", "data": TOKEN}``, answers ``{"type": "authorized"}``, and after ``{"type":
 "subscribe", "data": "measurement"}`` sends a ``{"type": "measurement", "data": {...}}`` message
-whenever the values change; ``data`` is what ``/api/measurement`` gives. The connection, back-off,
-watchdog and frame bound are the DSMRloggerWS bridge's (ws.py); only the messages differ.
+whenever the values change; ``data`` is what ``/api/measurement`` gives. Only the meaning of the
+messages is here: the connection, back-off, watchdog, de-duplication and frame bound are the
+websocket session's and link's (ws_session.py, wslink.py), shared with DSMRloggerWS.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import SourceError
-from .common import Backoff, Item, Pipeline, now_utc
+from .common import Item, Options, Pipeline, now_utc
 from .fields import from_homewizard, loads
 from .httpget import tls_context
-from .ws import WsBridge
 
-__all__ = ["HomeWizardPush", "push_url", "is_push"]
+__all__ = ["HomeWizardPush", "push_url", "push_options", "is_push"]
 
 
 def is_push(url: str) -> bool:
@@ -35,34 +34,41 @@ def push_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc, path, parts.query, ""))
 
 
-class HomeWizardPush(WsBridge):
-    polls = False
+def push_options(url: str, opts: Options) -> dict[str, Any]:
+    """TLS settings for websocket-client's ``create_connection`` (the device's own certificate)."""
+    if not url.startswith("wss:"):
+        return {}
+    sslopt: dict[str, Any] = {"context": tls_context(opts.verify)}
+    if opts.server_name:
+        sslopt["server_hostname"] = opts.server_name
+    if opts.verify is False:
+        sslopt.update(cert_reqs=0, check_hostname=False)
+    return {"sslopt": sslopt}
 
-    def __init__(self, url: str, pipe: Pipeline, backoff: Backoff) -> None:
+
+class HomeWizardPush:
+    """What the push API's messages mean (a :class:`~.ws_session.WsProtocol`): the authorise and
+    subscribe exchange, then one reading per measurement."""
+
+    polls = False
+    ask = ""
+    pending_since: float | None = None  # a measurement is one message: nothing is ever pending
+
+    def __init__(self, url: str, pipe: Pipeline) -> None:
         if not pipe.opts.token:
             raise ValueError(
                 f"{url}: HomeWizard's push API needs token= (press the meter's button, then "
                 "POST /api/user; see docs/sources.md)"
             )
-        super().__init__(url, pipe, backoff)
         self.url = push_url(url)
+        self.pipe = pipe
         self.authorized = False
+        self.outbox: list[str] = []
 
-    def _options(self) -> dict[str, Any]:
-        opts = self.pipe.opts
-        sslopt: dict[str, Any] = {"context": tls_context(opts.verify)}
-        if opts.server_name:
-            sslopt["server_hostname"] = opts.server_name
-        if opts.verify is False:
-            sslopt.update(cert_reqs=0, check_hostname=False)
-        return {"sslopt": sslopt} if self.url.startswith("wss:") else {}
+    def reset(self) -> None:
+        self.authorized, self.outbox = False, []
 
-    def _connect(self) -> tuple[list[Item], float]:
-        self.authorized = False
-        return super()._connect()
-
-    def _frame(self, opcode: int, data: bytes | str) -> list[Item]:
-        raw = data.encode("utf-8") if isinstance(data, str) else data
+    def feed(self, text: bool, raw: bytes, now: float) -> list[Item]:
         try:
             message = loads(raw)
         except ValueError as exc:
@@ -84,20 +90,17 @@ class HomeWizardPush(WsBridge):
             return self._measurement(message.get("data"))
         return []  # device, system...: alive, but no meter values
 
+    def complete(self) -> list[Item]:
+        return []
+
+    def cut(self) -> list[Item]:
+        return []
+
     def _measurement(self, data: Any) -> list[Item]:
         try:
-            reading = from_homewizard(data, self.pipe.source, now_utc())
+            return [from_homewizard(data, self.pipe.source, now_utc())]
         except ValueError as exc:  # not an object, NaN, a number out of bounds
             return self.pipe.skip("junk", f"a measurement with a bad value: {exc}")
-        if self.pipe.opts.dedupe and reading.fields == self.last_fields:
-            self.pipe.stats.duplicates += 1
-            return []
-        self.last_fields = reading.fields
-        self.pipe.stats.telegrams += 1
-        self.backoff.success()
-        return [reading]
 
     def _send(self, message: dict[str, Any]) -> None:
-        # when the link is gone, the next read sees it and reconnects
-        with contextlib.suppress(Exception):
-            self.conn.send(json.dumps(message))
+        self.outbox.append(json.dumps(message))

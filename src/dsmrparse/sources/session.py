@@ -2,11 +2,12 @@
 what to do next. The sync and the async driver (drivers.py) only carry out what it says, so the
 two modes cannot behave differently.
 
-A driver asks :meth:`next` for an action (:class:`Connect`, :class:`Read`, :class:`Close`,
-:class:`Poll`, :class:`Wait` or :data:`STOP`), performs it, and reports the outcome back
-(``opened``, ``open_failed``, ``received``, ``lost``, ``ended``, ``closed``, ``polled``); each
-report returns the items to hand out. ``next`` raises the SourceError that ended the source (out of
-retries, an HTTP URL that is no bridge) only after the items before it were handed out.
+A driver asks :meth:`next` for an action (:class:`Connect`, :class:`Read`, :class:`Send`,
+:class:`Close`, :class:`Poll`, :class:`Wait` or :data:`STOP`), performs it, and reports the outcome
+back (``opened``, ``open_failed``, ``received``, ``sent``, ``lost``, ``ended``, ``closed``,
+``polled``); each report returns the items to hand out. ``next`` raises the SourceError that ended
+the source (out of retries, an HTTP URL that is no bridge) only after the items before it were
+handed out. The websocket bridges' session (messages rather than bytes) is in ws_session.py.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .links import SerialSetting, SettingRejected, SevenBit
 __all__ = [
     "Connect",
     "Read",
+    "Send",
     "Close",
     "Poll",
     "Wait",
@@ -43,6 +45,10 @@ class Read(NamedTuple):
     timeout: float
 
 
+class Send(NamedTuple):
+    text: str  # one websocket text message
+
+
 class Close(NamedTuple):
     reason: str | None
 
@@ -60,7 +66,7 @@ class Stop(NamedTuple):
 
 
 STOP = Stop()
-Action = Union[Connect, Read, Close, Poll, Wait, Stop]
+Action = Union[Connect, Read, Send, Close, Poll, Wait, Stop]
 
 
 class SerialPlan:
