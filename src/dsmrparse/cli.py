@@ -208,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         _cli_read.register(sub)
+    from .serve import command as serve_command  # imports nothing heavy until it runs
+
+    serve_command.register(sub)
     return parser
 
 
