@@ -206,7 +206,7 @@ def test_decimal_columns_go_to_arrow_from_their_buffers() -> None:
     for col in (uniform, mixed):
         arr = columnar._arrow_array(pa, col, 4, "UTC")
         assert arr.to_pylist() == col.to_list()
-    assert columnar._arrow_array(pa, uniform, 4, "UTC").type == pa.decimal128(18, 3)
+    assert columnar._arrow_array(pa, uniform, 4, "UTC").type == pa.decimal128(38, 3)
 
 
 def test_telegrams_pickle_whole() -> None:

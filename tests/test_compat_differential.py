@@ -22,10 +22,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 # (fixture, specification) -> (the name whose object differs, why)
 KNOWN: dict[tuple[str, str], tuple[str, str]] = {
-    ("be/fluvius_emucs171.txt", "BELGIUM_FLUVIUS"): (
-        "BELGIUM_MAXIMUM_DEMAND_13_MONTHS",
-        "the S/W flag: 200305122139S is read as summer time, dsmr_parser ignores the flag",
-    ),
+    # (be/fluvius_emucs171.txt agrees since issue 10: the zone decides where it gives one offset,
+    # so 200305122139S is winter time, as dsmr_parser reads it)
     **{
         ("nl/dsmr50_iskra_am550_dead_mbus1.txt", spec): (
             "MBUS_DEVICES",

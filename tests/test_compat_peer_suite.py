@@ -28,11 +28,6 @@ FIXTURES = Path(__file__).parent / "fixtures"
 SDIST_NAME = "dsmr_parser-1.11.2.tar.gz"
 DEFAULT_SDIST = ROOT / "build" / "peer" / SDIST_NAME
 
-_FLAG = (
-    "the S/W flag: dsmr_parser ignores it and applies Amsterdam's rules; the Fluvius telegram "
-    "writes 200305122139S (summer time in March), which dsmrparse reads as +02:00, so the "
-    "13-month peak's 'occurred' is an hour earlier in UTC than dsmr_parser's"
-)
 _SUBSTITUTE = (
     "the peer's Smarty telegram ships in neither the sdist nor our corpus; a Luxembourg "
     "specification example stands in, so the values this test checks are not in it"
@@ -48,7 +43,7 @@ _UNCLOSED = (
 
 # test node id (relative to the peer's rootdir) -> why ours differs
 EXPECTED_TO_DIFFER: dict[str, str] = {
-    "test/test_parse_fluvius.py::TelegramParserFluviusTest::test_parse": _FLAG,
+    # (test_parse_fluvius passes since issue 10: the zone decides the March "S" stamps)
     "test/test_telegram_buffer.py::TelegramBufferTest::"
     "test_v42_telegram_trailed_by_unopened_telegram": _UNOPENED,
     "test/test_telegram_buffer.py::TelegramBufferTest::"

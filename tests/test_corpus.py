@@ -60,6 +60,12 @@ PROFILE = {
 EXPLAINED = {
     "athom/kamstrup-OMNIA-e-meter-three-phase.txt": ["value"],  # 0-0:1.0.0(250000000000W): month 0
     "athom/sagemcom-xt211.txt": ["value"],  # 0-0:1.0.0(123412341234W): month 34 (anonymised)
+    # 1-0:99:97.0 and 1-0:72:32.0: a ':' in place of a '.', read and reported (issue 10)
+    "athom/dsmr-4.0-isk-1.txt": ["syntax", "syntax"],
+    "athom/dsmr-4.0-spec-example.txt": ["syntax", "syntax"],
+    "athom/dsmr-4.2.2-spec-example.txt": ["syntax"],
+    # 0-1:24.2.1(210606140010W): a winter flag in June, the zone's offset kept (issue 10)
+    "bad/homewizard_doc_mangled_header_lf.txt": ["value"],
 }
 EXPECTED_CRC_PROBLEMS = {
     "ok": [],

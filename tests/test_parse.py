@@ -157,7 +157,7 @@ def test_obis_suffix_empty_groups_and_two_digit_groups(twin: str) -> None:
     )
     assert t["1-0:1.8.1"] == Decimal("1.000")
     assert t["power_failures"] == 4
-    assert t["text_message"] == ""
+    assert t["text_message"] is None  # "()": not present (issue 10)
     assert not t.problems
 
 
@@ -177,7 +177,9 @@ def test_legacy_gas_record_spans_the_line_break(twin: str) -> None:
 def test_unknown_objects_are_kept_raw(twin: str) -> None:
     t = dsmrparse.parse(telegram("1-0:1.8.1(000001.000*kWh)", "9-9:9.9.9(abc)(def)"))
     e = t.entry("9-9:9.9.9")
-    assert e.name is None and e.raw == ("abc", "def")
+    # no shape rule reads two text groups: a generated name, no value, the raw groups kept
+    assert e.name == "obis_9_9_9_9_9" and e.generated and e.value is None
+    assert e.raw == ("abc", "def") and t.ok
     assert t.to_dict()["objects"][-1]["raw"] == ["abc", "def"]
 
 

@@ -38,12 +38,16 @@ from ._types import Entry, Frame, Line, Problem, Tokens
 from .errors import FramingError
 from ._fastjson import dumps, entries_json  # the JSON writer, in its own module
 from .obis import ObisCode
+from .obis import spelling_problem as _spelling_problem
+from ._unknown import unknown_entry as _unknown_entry
 from .values import (
     SENTINEL_TIMESTAMPS,
     decode_hex_text,
+    flag_problem as _flag_problem,
     parse_integer,
     parse_quantity,
     parse_timestamp,
+    time_context as _time_context,
     units_equal,
 )
 
@@ -287,6 +291,31 @@ cdef inline Py_ssize_t _digits(const Py_UCS1* s, Py_ssize_t i, Py_ssize_t n) noe
     return j if j > i else -1
 
 
+cdef bint _is_plain(const Py_UCS1* s, Py_ssize_t n) noexcept nogil:
+    """A canonical code whose groups are all 0 to 255 (the pure twin's _PLAIN)."""
+    cdef Py_ssize_t i = 0, j
+    cdef int field, value
+    cdef Py_UCS1 seps[4]
+    seps[0] = 0x2D  # -
+    seps[1] = 0x3A  # :
+    seps[2] = 0x2E  # .
+    seps[3] = 0x2E
+    for field in range(5):
+        j = i
+        value = 0
+        while i < n and i - j < 3 and _isdigit(s[i]):
+            value = value * 10 + (s[i] - 0x30)
+            i += 1
+        if i == j or value > 255:
+            return False
+        if field == 4:
+            return i == n
+        if i >= n or s[i] != seps[field]:
+            return False
+        i += 1
+    return False
+
+
 cdef bint _is_canonical(const Py_UCS1* s, Py_ssize_t n) noexcept nogil:
     """``A-B:C.D.E`` with 1 to 3 ASCII digits each: a subset of what _CANONICAL accepts."""
     cdef Py_ssize_t i = 0
@@ -342,7 +371,7 @@ def canonical_obis(str code):
 cdef struct _ObisSlot:
     uint64_t head  # the code's first 8 bytes
     uint64_t tail  # and its last 8 (they overlap, and cover every byte of a code up to 16 long)
-    Py_ssize_t size
+    Py_ssize_t size  # (OBIS slots: negative when the code is not written plainly, _is_plain)
     PyObject* code
 
 cdef enum:
@@ -350,12 +379,18 @@ cdef enum:
 cdef _ObisSlot _obis_slots[2 * _OBIS_SETS]
 
 
+cdef bint _plain = True  # what the last _obis_code call said of its code (_is_plain)
+
+
 cdef object _obis_code(const unsigned char* s, Py_ssize_t n):
-    """The canonical code for s[0:n] (stripped code text), None when it is no OBIS code."""
+    """The canonical code for s[0:n] (stripped code text), None when it is no OBIS code; _plain
+    says whether s[0:n] was written plainly (_is_plain), kept in the slot with the code."""
+    global _plain
     cdef uint64_t head = 0, tail = 0
     cdef size_t h
     cdef _ObisSlot* slot
     if n > 19 or n < 9:  # outside "1-2:3.4.5" ... "123-123:123.123.123": never canonical
+        _plain = False
         return _canonical_slow(_text(s, 0, n))
     memcpy(&head, s, 8)
     memcpy(&tail, s + n - 8, 8)
@@ -366,17 +401,20 @@ cdef object _obis_code(const unsigned char* s, Py_ssize_t n):
     for j in range(h, h + 2):
         slot = &_obis_slots[j]
         if (
-            slot.code != NULL and slot.head == head and slot.tail == tail and slot.size == n
+            slot.code != NULL and slot.head == head and slot.tail == tail
+            and (slot.size == n or slot.size == -n)
             and (n <= 16 or memcmp(PyUnicode_DATA(<object>slot.code), s, n) == 0)
         ):
+            _plain = slot.size > 0
             return <object>slot.code
+    _plain = _is_plain(s, n)
     if _is_canonical(s, n):
         code = _text(s, 0, n)
     else:  # "1-0:1.8.0*255" and other spellings: kept by their own bytes if they have a code
         code = _canonical_slow(_text(s, 0, n))
         if code is None or n > 16:  # (past 16 bytes the compare needs the text itself)
             return code
-    _keep(&_obis_slots[h], head, tail, n, code)
+    _keep(&_obis_slots[h], head, tail, n if _plain else -n, code)
     return code
 
 
@@ -660,18 +698,42 @@ cdef inline bint _looks_like_header(const unsigned char* q) noexcept:
 
 
 cdef Py_ssize_t _header_start(const unsigned char* p, Py_ssize_t n) noexcept:
-    """Offset of the first header start (the scanner's rule, see _looks_like_header), or -1."""
+    """Offset of the header's "/", or -1: the pure twin's _header_start (the first byte past
+    padding when it is "/"; else the first /XXXn; else the first "/" at a line start)."""
     cdef const unsigned char* hit
     cdef Py_ssize_t pos = 0
+    while pos < n and _SKIPPABLE[p[pos]]:
+        pos += 1
+    if pos < n and p[pos] == 0x2F:
+        return pos
+    pos = 0
     while pos < n:
         hit = <const unsigned char*>memchr(p + pos, 0x2F, n - pos)
         if hit == NULL:
-            return -1
+            break
         pos = hit - p
         if pos + 5 <= n and _looks_like_header(p + pos + 1):
             return pos
         pos += 1
+    for pos in range(1, n):
+        if p[pos] == 0x2F and p[pos - 1] == 0x0A:
+            return pos
     return -1
+
+
+cdef object _odd_header(const unsigned char* p, Py_ssize_t n, Py_ssize_t start):
+    """The framing problem of an identification line that is not /XXXn... (as the pure twin)."""
+    cdef Py_ssize_t e = start
+    while e < n and p[e] != 0x0A:
+        e += 1
+    while e > start and p[e - 1] == 0x0D:
+        e -= 1
+    line = _text(p, start, e)
+    return dsmr_rec5(
+        _Problem, "framing",
+        f"identification line {line[:40]!r} is not '/XXXn...' (three letters, a baud digit)",
+        1, start, None,
+    )
 
 
 cdef list _syntax(list found, str message, object line, object offset):
@@ -679,6 +741,15 @@ cdef list _syntax(list found, str message, object line, object offset):
     if found is None:
         found = []
     found.append(dsmr_rec5(_Problem, "syntax", message, line, offset, None))
+    return found
+
+
+cdef list _spelling(list found, str code, object obis, bint spaced, object line, object offset):
+    """found with the syntax problems of a line read as obis (obis.spelling_problem's)."""
+    for message in _spelling_problem(code, obis, spaced):
+        if found is None:
+            found = []
+        found.append(dsmr_rec5(_Problem, "syntax", message, line, offset, obis))
     return found
 
 
@@ -703,7 +774,7 @@ cdef object _tokenize(bytes data):
         raise FramingError(f"{n} bytes is no single telegram", offset=0)
     start = _header_start(p, n)
     if start < 0:
-        raise FramingError("no header ('/', three letters, a digit) found", offset=0)
+        raise FramingError("no header ('/' at a line start) found", offset=0)
     table.recs = stack_recs
     table.cap_lines = _STACK_LINES
     table.codes = PyTuple_New(_STACK_LINES)
@@ -717,6 +788,8 @@ cdef object _tokenize(bytes data):
                     _Problem, "framing", f"{start} bytes of noise before the '/' header", 1, 0, None
                 ))
                 break
+    if start + 5 > n or not _looks_like_header(p + start + 1):
+        problems.append(_odd_header(p, n, start))
 
     # the one pass: raw lines split at LF until the first LF followed by "!"
     seg = start
@@ -799,6 +872,11 @@ cdef object _tokenize(bytes data):
                                     number, seg,
                                 )
                             else:
+                                if b != paren or not _plain:
+                                    line_problems = _spelling(
+                                        line_problems, _text(p, a, b), obis, b != paren,
+                                        number, seg,
+                                    )
                                 table.add_line(obis, number, seg, e)
                                 table.commit_groups(ngroups)
         if last:
@@ -1027,18 +1105,42 @@ cdef object _decimal(object text, const Py_UCS1* s, Py_ssize_t end):
     return value
 
 
+# The zone's verdict on wall-clock hours asked lately (TimeContext.says_at), in a small
+# direct-mapped cache: a meter's timestamps (its clock, its MBus readings) stay in one or two
+# hours for an hour, so the Python call is made about once an hour.
+cdef enum:
+    _SAYS_SLOTS = 8
+cdef list _says_ctx = [None] * _SAYS_SLOTS  # (strong references: compared by identity)
+cdef long long _says_key[_SAYS_SLOTS]
+cdef int _says_value[_SAYS_SLOTS]
+
+
+cdef int _zone_says(object ctx, int year, int month, int day, int hour) except -1:
+    cdef long long key = ((<long long>year * 13 + month) * 32 + day) * 24 + hour
+    cdef int slot = key & (_SAYS_SLOTS - 1)
+    if PyList_GET_ITEM(_says_ctx, slot) == <PyObject*>ctx and _says_key[slot] == key:
+        return _says_value[slot]
+    value = ctx.says_at(year, month, day, hour)
+    _says_ctx[slot] = ctx
+    _says_key[slot] = key
+    _says_value[slot] = value
+    return _says_value[slot]
+
+
 cdef class _Converter:
     """One convert() call's state: the time context, its two fixed offsets fetched once, and the
     unit of the last quantity (a second return value without a tuple)."""
 
     cdef object ctx, summer, winter, unit
     cdef bint flags
+    cdef bint check  # the last timestamp's S/W flag needs flag_problem's look
 
     def __cinit__(self, ctx):
         self.ctx = ctx
         self.flags = getattr(ctx, "flags", True)
         self.summer = _NOFAST
         self.winter = _NOFAST
+        self.check = False
 
     cdef object quantity(self, object text, object expected):
         cdef Py_ssize_t n, end
@@ -1078,7 +1180,15 @@ cdef class _Converter:
         if verdict == 0:
             return None
         if verdict < 0 or not self.flags:  # no flag, or flags the profile does not trust
+            self.check = self.flags
             return _parse_timestamp(text, self.ctx)
+        says = _zone_says(self.ctx, st.year, st.month, st.day, st.hour)
+        if says == 3:
+            self.check = True
+            return _parse_timestamp(text, self.ctx)
+        if says != 0 and (says == 2) != st.summer:  # the zone decides; the flag contradicts it
+            self.check = True
+            st.summer = says == 2
         if st.summer:
             if self.summer is _NOFAST:
                 self.summer = self.ctx.summer
@@ -1293,6 +1403,17 @@ cdef int _convert_table(
     return 0
 
 
+cdef inline bint _all_empty(object groups) except -1:
+    """Every group is "()" (what the pure twin's ``not any(groups)`` says)."""
+    cdef Py_ssize_t i
+    if not PyTuple_CheckExact(groups):
+        return not any(groups)
+    for i in range(PyTuple_GET_SIZE(groups)):
+        if PyUnicode_GET_LENGTH(<object>PyTuple_GET_ITEM(groups, i)) != 0:
+            return False
+    return True
+
+
 cdef object _entry(
     _Converter conv, object row, object obis, object groups, object lineno, object offset,
     list problems,
@@ -1301,8 +1422,9 @@ cdef object _entry(
     cdef int kind
     cdef Py_ssize_t ngroups
     cdef object name, expected, value, unit, stamp, error, group
-    if row is None:
-        return dsmr_rec9(_Entry, obis, None, None, None, None, groups, lineno, offset, None)
+    cdef int check = 0  # a timestamp whose flag flag_problem looks at: 1 the group, 2 stamp_text
+    if row is None:  # no row of this profile: the shared rule (sibling row, or by shape)
+        return _unknown_entry(obis, groups, lineno, offset, conv.ctx)
     if PyTuple_CheckExact(row) and PyTuple_GET_SIZE(row) >= 3:  # (a plan row, as profiles make)
         kind_obj = <object>PyTuple_GET_ITEM(row, 0)
         name = <object>PyTuple_GET_ITEM(row, 1)
@@ -1325,7 +1447,9 @@ cdef object _entry(
                 stamp_text, value_text = second, first
             value = conv.quantity(value_text, expected)
             unit = conv.unit
+            conv.check = False
             stamp = conv.timestamp(stamp_text)
+            check = 2 if conv.check else 0
         else:
             ngroups = len(groups)
             if ngroups != 1:
@@ -1338,15 +1462,25 @@ cdef object _entry(
                 value = conv.integer(group, expected)
                 unit = conv.unit
             elif kind == _HEX_TEXT:
-                value = _hex_text(group)
+                value = None if PyUnicode_GET_LENGTH(group) == 0 else _hex_text(group)
             elif kind == _TIMESTAMP:
+                conv.check = False
                 value = conv.timestamp(group)
-            else:  # TEXT, and anything the plan calls raw
-                value = group
+                check = 1 if conv.check else 0
+            else:  # TEXT, and anything the plan calls raw ("()": not present)
+                value = None if PyUnicode_GET_LENGTH(group) == 0 else group
     except ValueError as exc:
-        error = str(exc)
         value = stamp = unit = None
-        problems.append(dsmr_rec5(_Problem, "value", error, lineno, offset, obis))
+        check = 0
+        if not _all_empty(groups):  # ("()" everywhere: the object is not present, no problem)
+            error = str(exc)
+            problems.append(dsmr_rec5(_Problem, "value", error, lineno, offset, obis))
+    if check:
+        conflict = _flag_problem(
+            groups[0] if check == 1 else stamp_text, stamp if check == 2 else value, conv.ctx
+        )
+        if conflict is not None:
+            problems.append(dsmr_rec5(_Problem, "value", conflict, lineno, offset, obis))
     if unit is not None and expected is not None and unit is not expected:
         if unit != expected and not _units_equal(unit, expected):
             problems.append(dsmr_rec5(
@@ -1371,6 +1505,12 @@ cdef class FrameScanner:
     ``encrypted`` (a length-framed DLMS ``0xDB`` frame), ``junk`` (bytes outside any frame other
     than white space and padding) and ``damaged`` (a telegram cut off by a new header or longer
     than ``max_frame``). Memory stays below ``max_frame`` plus the chunk being fed.
+
+    A frame starts at ``/XXXn`` (three letters, a baud digit) anywhere, or at any other ``/`` at
+    a line start: such a loose start is a telegram only when it ends in a ``!`` line whose CRC
+    checks out, or that has no CRC at all where the stream is clean (at its start, or right after
+    a telegram) or every line between is an object line (a file of DSMR 2.2 telegrams), and junk
+    otherwise (noise may well hold a ``/`` at a line start).
     """
 
     cdef unsigned char* _mem
@@ -1379,13 +1519,18 @@ cdef class FrameScanner:
     cdef Py_ssize_t _len
     cdef Py_ssize_t _base  # stream offset of the buffer's first byte
     cdef bint _in_frame  # the buffer's first byte starts a frame
+    cdef bint _loose  # ... one whose header is not /XXXn (a telegram only if its CRC checks out)
+    cdef bint _line_start  # the byte before the buffer's first was a LF (or there was none)
+    cdef bint _clean  # nothing but telegrams and padding so far
     cdef Py_ssize_t _scan  # where to resume looking for the end inside a frame
     cdef public Py_ssize_t max_frame
 
     def __cinit__(self, *args, **kwargs):
         self._mem = NULL
         self._cap = self._head = self._len = self._base = self._scan = 0
-        self._in_frame = False
+        self._in_frame = self._loose = False
+        self._line_start = True
+        self._clean = True
 
     def __init__(self, Py_ssize_t max_frame=DEFAULT_MAX_FRAME):
         if max_frame < 64:
@@ -1422,11 +1567,11 @@ cdef class FrameScanner:
         while self._step(out, True):
             pass
         if self._len:
-            if self._in_frame:
+            if self._in_frame and not self._loose:
                 self._emit(out, "damaged", self._len, "stream ended inside a telegram")
             else:
                 self._junk(out, self._len)
-        self._in_frame = False
+        self._in_frame = self._loose = False
         self._scan = 0
         self._shrink()
         return out
@@ -1479,8 +1624,9 @@ cdef class FrameScanner:
     cdef int _emit(self, list out, str kind, Py_ssize_t size, object error) except -1:
         data = PyBytes_FromStringAndSize(<const char*>self._buf(), size)
         out.append(dsmr_rec4(_Frame, kind, self._base, data, error))
+        self._clean = kind == "telegram"
         self._consume(size)
-        self._in_frame = False
+        self._in_frame = self._loose = False
         self._scan = 0
         return 0
 
@@ -1493,11 +1639,14 @@ cdef class FrameScanner:
                 out.append(dsmr_rec4(
                     _Frame, "junk", self._base, data, f"{size} bytes outside any telegram"
                 ))
+                self._clean = False
                 break
         self._consume(size)
         return 0
 
     cdef inline void _consume(self, Py_ssize_t size) noexcept:
+        if size > 0:
+            self._line_start = self._buf()[size - 1] == 0x0A
         self._head += size
         self._len -= size
         self._base += size
@@ -1508,10 +1657,11 @@ cdef class FrameScanner:
 
     cdef int _step(self, list out, bint final) except -1:
         cdef Py_ssize_t start, keep
+        cdef int verdict = 0
         if not self._len:
             return 0
         if not self._in_frame:
-            start = self._find_start(final)
+            start = self._find_start(final, &verdict)
             if start < 0:
                 # keep a possible start at the very end (a "/" whose letters have not come yet)
                 keep = self._partial_start(final)
@@ -1521,6 +1671,7 @@ cdef class FrameScanner:
             if start:
                 self._junk(out, start)
             self._in_frame = True
+            self._loose = verdict == 2
             self._scan = 1
             return 1
         if self._buf()[0] == 0xDB:
@@ -1530,20 +1681,33 @@ cdef class FrameScanner:
     cdef int _step_telegram(self, list out, bint final) except -1:
         cdef const unsigned char* buf = self._buf()
         cdef const unsigned char* hit
-        cdef Py_ssize_t size = self._len, pos = self._scan, nl, end
+        cdef Py_ssize_t size = self._len, pos = self._scan, nl, end, limit = self._len
+        cdef Py_ssize_t strict = _strict_start(buf, size, 1) if self._loose else -1
         cdef int verdict
+        if strict > 0:  # a loose frame never swallows a real frame start
+            limit = strict
         while True:
-            hit = <const unsigned char*>memchr(buf + pos, 0x0A, size - pos) if pos < size else NULL
-            if hit == NULL or hit - buf + 1 >= size:
-                self._scan = max(pos, 1)
+            hit = <const unsigned char*>memchr(buf + pos, 0x0A, limit - pos) if pos < limit else NULL
+            if hit == NULL:  # (resume past the bytes seen: small feeds of a long line stay linear)
+                self._scan = max(limit, 1)
                 break
             nl = hit - buf
+            if nl + 1 >= limit:
+                self._scan = max(nl, 1)
+                break
             if buf[nl + 1] == 0x21:  # "!"
                 end = _crc_end(buf, size, nl + 2, final)
                 if end < 0:
                     self._scan = nl
                     break
-                if end > self.max_frame:  # arrived whole in one chunk, still too long
+                if (
+                    self._loose and not _crc_checks(buf, nl + 2, end)
+                    and not (end == nl + 2 and (self._clean or _plain_body(buf, nl)))
+                ):
+                    self._junk(out, end)  # a "/" at a line start in noise, not a telegram
+                    self._in_frame = self._loose = False
+                    self._scan = 0
+                elif end > self.max_frame:  # arrived whole in one chunk, still too long
                     self._emit(
                         out, "damaged", end, f"telegram longer than {self.max_frame} bytes dropped"
                     )
@@ -1551,22 +1715,32 @@ cdef class FrameScanner:
                     self._emit(out, "telegram", end, None)
                 return 1
             if buf[nl + 1] == 0x2F:  # "/" at a line start: a new header cuts this telegram off
-                verdict = _is_start(buf, size, nl + 1, final)
+                verdict = _is_start(buf, size, nl + 1, final, True)
                 if verdict == 0:
                     self._scan = nl  # wait for the header letters
                     break
-                if verdict == 1:
-                    self._emit(
-                        out, "damaged", nl + 1,
-                        f"telegram cut off: a new header began at byte {self._base + nl + 1}",
-                    )
-                    return 1
+                self._cut(
+                    out, nl + 1,
+                    f"telegram cut off: a new header began at byte {self._base + nl + 1}",
+                )
+                return 1
             pos = nl + 1
-        if self._len > self.max_frame:
-            self._emit(
-                out, "damaged", self._len, f"telegram longer than {self.max_frame} bytes dropped"
-            )
+        if strict > 0:
+            self._cut(out, strict, "")  # (loose: junk)
             return 1
+        if self._len > self.max_frame:
+            self._cut(out, self._len, f"telegram longer than {self.max_frame} bytes dropped")
+            return 1
+        return 0
+
+    cdef int _cut(self, list out, Py_ssize_t size, str error) except -1:
+        """The frame ends before its "!" line: damaged, or junk if its start was loose."""
+        if self._loose:
+            self._junk(out, size)
+            self._in_frame = self._loose = False
+            self._scan = 0
+        else:
+            self._emit(out, "damaged", size, error)
         return 0
 
     cdef int _step_encrypted(self, list out, bint final) except -1:
@@ -1579,6 +1753,26 @@ cdef class FrameScanner:
         if total < 0 or total > self.max_frame:
             self._emit(out, "damaged", 1, "not a valid encrypted frame header")
             return 1
+        # a frame of the same meter (the same system title) starting inside this one: this one
+        # was cut short and its length field must not swallow the next
+        cdef const unsigned char* buf = self._buf()
+        cdef Py_ssize_t limit = min(self._len, total + 9), pos = max(self._scan, 1)
+        cdef const unsigned char* hit
+        while pos + 10 <= limit:
+            hit = <const unsigned char*>memchr(buf + pos, 0xDB, limit - 10 - pos + 1)
+            if hit == NULL:
+                break
+            pos = hit - buf
+            if memcmp(buf + pos, buf, 10) == 0:
+                if pos < total:
+                    self._emit(
+                        out, "damaged", pos,
+                        f"encrypted frame cut off: a new frame began at byte {self._base + pos}",
+                    )
+                    return 1
+                break
+            pos += 1
+        self._scan = max(self._scan, limit - 9, 1)
         if self._len < total:
             if final:
                 self._emit(out, "damaged", self._len, "stream ended inside an encrypted frame")
@@ -1587,15 +1781,17 @@ cdef class FrameScanner:
         self._emit(out, "encrypted", total, None)
         return 1
 
-    cdef Py_ssize_t _find_start(self, bint final) noexcept:
-        """The first frame start in the buffer, or -1 (also when one may start but is unsure)."""
+    cdef Py_ssize_t _find_start(self, bint final, int* found) noexcept:
+        """The first frame start in the buffer (its verdict, 1 or 2, in found), or -1 (also when
+        one may start but is unsure)."""
         cdef const unsigned char* buf = self._buf()
         cdef Py_ssize_t pos, size = self._len
         cdef int verdict
         for pos in range(size):
             if buf[pos] == 0x2F or buf[pos] == 0xDB:
-                verdict = _is_start(buf, size, pos, final)
-                if verdict == 1:
+                verdict = _is_start(buf, size, pos, final, self._line_start)
+                if verdict > 0:
+                    found[0] = verdict
                     return pos
                 if verdict == 0:
                     return -1
@@ -1607,25 +1803,82 @@ cdef class FrameScanner:
         if final:
             return 0
         for back in range(min(4, self._len), 0, -1):
-            if _is_start(self._buf(), self._len, self._len - back, False) == 0:
+            if _is_start(self._buf(), self._len, self._len - back, False, self._line_start) == 0:
                 return back
         return 0
 
 
 cdef inline int _is_start(const unsigned char* buf, Py_ssize_t size, Py_ssize_t pos,
-                          bint final) noexcept:
-    """1: a telegram or encrypted frame starts at pos; -1: not; 0: not enough bytes to say."""
-    cdef Py_ssize_t i
-    cdef unsigned char c
+                          bint final, bint line_start) noexcept:
+    """1: a telegram or encrypted frame starts at pos; 2: a loose start (a "/" at a line start,
+    line_start saying whether pos 0 is one); -1: not; 0: not enough bytes to say."""
+    cdef bint loose
     if buf[pos] == 0x2F:
+        loose = buf[pos - 1] == 0x0A if pos else line_start
         if size < pos + 5:
-            return -1 if final else 0
-        return 1 if _looks_like_header(buf + pos + 1) else -1
+            return (2 if loose else -1) if final else 0
+        if _looks_like_header(buf + pos + 1):
+            return 1
+        return 2 if loose else -1
     if buf[pos] == 0xDB:
         if size < pos + 2:
             return -1 if final else 0
         return 1 if buf[pos + 1] == 0x08 else -1
     return -1
+
+
+cdef Py_ssize_t _strict_start(const unsigned char* buf, Py_ssize_t size, Py_ssize_t pos) noexcept:
+    """The first /XXXn or 0xDB 0x08 at or after pos whose bytes are all there, or -1."""
+    while pos < size:
+        if buf[pos] == 0x2F:
+            if size >= pos + 5 and _looks_like_header(buf + pos + 1):
+                return pos
+        elif buf[pos] == 0xDB:
+            if size >= pos + 2 and buf[pos + 1] == 0x08:
+                return pos
+        pos += 1
+    return -1
+
+
+cdef bint _plain_body(const unsigned char* buf, Py_ssize_t nl) noexcept:
+    """The pure twin's _plain_body: every line between the header and the "!" line (whose LF is
+    at nl) is blank or an object line (a digit or "(" first, ")" last), and one is."""
+    cdef Py_ssize_t pos = 0, a, e, i
+    cdef bint seen = False, blank
+    while pos < nl and buf[pos] != 0x0A:
+        pos += 1
+    pos += 1  # past the header's LF
+    while pos <= nl:
+        a = pos
+        while pos < nl and buf[pos] != 0x0A:
+            pos += 1
+        e = pos  # the line is buf[a:e]
+        pos += 1
+        while e > a and buf[e - 1] == 0x0D:
+            e -= 1
+        blank = True
+        for i in range(a, e):
+            if buf[i] != 0x20 and buf[i] != 0x09 and buf[i] != 0x0D:
+                blank = False
+                break
+        if blank:
+            continue
+        if not (_isdigit(buf[a]) or buf[a] == 0x28) or buf[e - 1] != 0x29:
+            return False
+        seen = True
+    return seen
+
+
+cdef bint _crc_checks(const unsigned char* buf, Py_ssize_t body_end, Py_ssize_t end) noexcept:
+    """The CRC in buf[body_end:end] (3 or 4 hex digits) is that of buf[0:body_end], as sent or
+    with bare LFs read as CRLF."""
+    cdef int given = 0
+    cdef Py_ssize_t i
+    if end - body_end < 3:
+        return False
+    for i in range(body_end, end):
+        given = given * 16 + _hexval(buf[i])
+    return given == _crc_update(0, buf, body_end) or given == _crc_lf_as_crlf(buf, body_end)
 
 
 cdef Py_ssize_t _crc_end(const unsigned char* buf, Py_ssize_t size, Py_ssize_t pos,
@@ -1803,7 +2056,7 @@ cdef class ColumnBuilder:
     when the frame needs the full parse, and then nothing was appended.
     """
 
-    cdef object _spec, _profile
+    cdef object _spec, _profile, _ctx
     cdef int _ncols, _extra_col, _winter, _summer
     cdef bint _crc_required, _strict, _usable
     cdef int* _kinds
@@ -1842,6 +2095,7 @@ cdef class ColumnBuilder:
         self._extra_col = spec.extra_col
         self._winter = spec.winter
         self._summer = spec.summer
+        self._ctx = _time_context(spec.timezone)
         self._crc_required = spec.crc_required
         self._strict = spec.strict
         self._kinds = <int*>realloc(NULL, sizeof(int) * (self._ncols + 1))
@@ -1960,8 +2214,8 @@ cdef class ColumnBuilder:
         cdef uint16_t computed
         cdef _Act* act
         cdef unsigned char newline = 0x0A
-        if n < 4 or p[0] != 0x2F:
-            return -1
+        if n < 5 or p[0] != 0x2F or not _looks_like_header(p + 1):
+            return -1  # (an odd header is a framing problem: the full parse reports it)
         memset(self._cells, 0, sizeof(_Cell) * (self._ncols + _DISCARD))
         self._keylen = 0
         # the header line
@@ -2003,7 +2257,7 @@ cdef class ColumnBuilder:
             if hit == NULL:
                 return -1
             paren = hit - p
-            if paren - seg < 9 or not _is_canonical(p + seg, paren - seg):
+            if paren - seg < 9 or not _is_plain(p + seg, paren - seg):
                 return -1
             # groups: "(...)" back to back up to the line end, nothing else
             ngroups = 0
@@ -2078,7 +2332,7 @@ cdef class ColumnBuilder:
         cdef int col = act.col, stamp_col = act.stamp_col, unit_col = act.unit_col
         cdef int kind = act.kind, numbers
         cdef Py_ssize_t vs, ve, ts, te, i
-        cdef bint time_first
+        cdef bint time_first, empty = ngroups <= 2
         if col < 0 or self._cells[col].set:  # checked (its problems count), kept nowhere
             numbers = self._kinds[col] if col >= 0 else _COL_DECIMAL
             col = self._ncols
@@ -2086,6 +2340,22 @@ cdef class ColumnBuilder:
             unit_col = self._ncols + 2 if unit_col >= 0 else -1
         else:
             numbers = self._kinds[col]
+        for i in range(min(ngroups, 2)):
+            if ge[i] != gs[i]:
+                empty = False
+        if empty:  # "()": not present, no value (as convert() says)
+            if kind == _INTEGER:
+                return False  # (an MBus device type: the full parse may infer it from the unit)
+            self._cells[col].set = True
+            self._cells[col].valid = False
+            if kind == _TIMESTAMPED:
+                self._cells[stamp_col].set = True
+                self._cells[stamp_col].valid = False
+            if unit_col >= 0:
+                self._objs[unit_col] = None
+                self._cells[unit_col].set = True
+                self._cells[unit_col].valid = False
+            return True
         if kind == _COMPLEX:
             return self._complex_cell(act, p + paren, e - paren, col)
         if kind == _TIMESTAMPED:
@@ -2165,13 +2435,17 @@ cdef class ColumnBuilder:
         cell.valid = True
         return True
 
-    cdef bint _stamp(self, const unsigned char* s, Py_ssize_t n, int col) noexcept:
+    cdef bint _stamp(self, const unsigned char* s, Py_ssize_t n, int col) except -1:
         cdef _Stamp st
         cdef _Cell* cell = &self._cells[col]
         cdef int verdict = _scan_stamp(s, n, &st)
-        cdef int offset
+        cdef int offset, says
         if verdict < 0:
             return False
+        if verdict > 0:
+            says = _zone_says(self._ctx, st.year, st.month, st.day, st.hour)
+            if says == 3 or (says != 0 and (says == 2) != st.summer):
+                return False  # the flag contradicts the zone: the full parse reports it
         cell.set = True
         if verdict == 0:  # a sentinel date: no time
             cell.valid = False

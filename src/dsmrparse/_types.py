@@ -56,6 +56,13 @@ class Entry(NamedTuple):
     offset: int
     error: str | None  # why the value could not be converted (then ``value`` is None)
 
+    @property
+    def generated(self) -> bool:
+        """True when ``name`` was generated from the OBIS code (no profile row names the object;
+        see :mod:`dsmrparse.profiles.generated`): such names start with ``obis_``."""
+        name = self.name
+        return name is not None and name.startswith("obis_")
+
 
 class Reading(NamedTuple):
     """A value with the time it was captured (an MBus reading, a peak)."""

@@ -29,6 +29,7 @@ from . import __version__, _cli_dask, _impl, profiles
 from ._cli_keys import add_key_options, keys_of
 from ._cli_output import OutputError, Target, check_outputs
 from .errors import DsmrError, ProfileError, SourceError
+from .profiles.generated import RULE as GENERATED_RULE
 from .telegram import Telegram
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INPUT, EXIT_MISSING, EXIT_INTERRUPT, EXIT_PIPE = (
@@ -792,6 +793,7 @@ def cmd_profiles(args: argparse.Namespace) -> int:
                             "title": p.title,
                             "country": p.country,
                             "fields": len(p.fields),
+                            "generated_names": GENERATED_RULE["pattern"],
                         }
                         for p in items
                     ]
@@ -815,6 +817,7 @@ def cmd_profiles(args: argparse.Namespace) -> int:
                     "title": profile.title,
                     "timezone": profile.timezone,
                     "fields": rows,
+                    "generated_names": GENERATED_RULE,
                 }
             )
         )

@@ -54,6 +54,13 @@ _BITS = bytes.maketrans(b"\x00\x01", b"01")
 
 _TYPED = ("float", "int", "timestamp", "decimal")
 _MAX_UNSCALED = 10**18  # decimals with up to 18 digits are kept as (unscaled int64, scale)
+_INT64 = range(-(2**63), 2**63)
+_DECIMAL_DIGITS = 38  # Arrow's decimal128: a longer number does not fit a decimal column
+
+
+class TooWide(OverflowError):
+    """A value that no cell of its column's kind holds exactly (an integer past 64 bits, a
+    number of more than 38 digits): :meth:`Columns.append` keeps it in ``extra`` instead."""
 
 
 @dataclass
@@ -95,6 +102,10 @@ class Column:
         if self.kind == "decimal":
             self._append_decimal(value)
             return
+        if self.kind == "int":
+            value = int(value)
+            if value not in _INT64:
+                raise TooWide(f"{value} does not fit a 64-bit integer column")
         self.valid.append(1)
         if self.kind == "timestamp":
             delta = value - _EPOCH
@@ -114,6 +125,8 @@ class Column:
         if not isinstance(value, Decimal):
             value = Decimal(value)  # (TypeError, ValueError: the caller stores None)
         sign, digits, exponent = value.as_tuple()
+        if len(digits) > _DECIMAL_DIGITS:
+            raise TooWide(f"{value} has more than {_DECIMAL_DIGITS} digits")
         unscaled = 0
         fits = isinstance(exponent, int) and -127 <= exponent <= 0 and len(digits) <= 18
         if fits:
@@ -295,8 +308,13 @@ class Columns:
         }
         extra: dict[str, Any] = {}
         cols = self.columns
+        plan = t.profile_object.plan
         for e in t.entries:
             name = e.name
+            if e.obis not in plan:  # no row of the telegram's profile: kept by its code
+                if not (name and name.startswith("mbus_")):
+                    extra[e.obis] = as_json_value(e.value) if e.error is None else list(e.raw)
+                continue
             if name is None or name not in cols or e.obis.startswith("0-") and _channel(e.obis):
                 if not (name and name.startswith("mbus_")):
                     extra[name or e.obis] = (
@@ -322,14 +340,18 @@ class Columns:
                 row[f"mbus{ch}_timestamp"] = reading.timestamp
                 row[f"mbus{ch}_value"] = reading.value
                 row[f"mbus{ch}_unit"] = reading.unit
-        if extra:
-            row["extra"] = dumps(extra)
         for name, col in cols.items():
+            if name == "extra":  # (the last column: values too wide for theirs are in it now)
+                col.append(dumps(extra) if extra else None)
+                continue
             value = row.get(name)
             if value is not None and col.kind in ("str",) and not isinstance(value, str):
                 value = str(value)
             try:
                 col.append(value)
+            except TooWide:  # exact in ``extra``, under the column's name
+                col.append(None)
+                extra[name] = value
             except (TypeError, ValueError):  # a value of another shape than the table says
                 col.append(None)
         self._rows += 1
@@ -553,8 +575,19 @@ def _layout_reader(profile: Profile, named: bool) -> Callable[[bytes], tuple[boo
     def layout(data: bytes) -> tuple[bool, str | None]:
         tokens = _impl.current.tokenize(data)
         ours = named or detect(tokens)[0].name == profile.name
-        unknown = [ln.obis for ln in tokens.lines if ln.obis not in plan]
-        return ours, (dumps(dict.fromkeys(unknown)) if unknown else None)
+        # objects the profile has no row for are typed by the full parse (their values go in
+        # ``extra``, which differs per telegram): such a layout is not the fast path's
+        # and an MBus channel without its device-type line: the full parse infers the type
+        readings, typed = set(), set()
+        for ln in tokens.lines:
+            row = plan.get(ln.obis)
+            if row is None:
+                return False, None
+            if row[1] == "mbus_reading":
+                readings.add(ln.obis[:4])
+            elif row[1] == "mbus_device_type":
+                typed.add(ln.obis[:4])
+        return (ours and readings <= typed), None
 
     return layout
 
@@ -590,11 +623,13 @@ def _arrow_decimal(pa: Any, col: Column, n: int) -> Any:
         scale = scales.pop()
         ints = pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(col.values)])
         wide = ints.cast(pa.decimal128(38, 0))  # (unscaled: the same 128 bits at any precision)
-        kind = pa.decimal128(max(18, scale + 12), scale)
+        kind = pa.decimal128(_DECIMAL_DIGITS, scale)
         return pa.Array.from_buffers(kind, n, [_bitmap(pa, col.valid), wide.buffers()[1]])
     values = col.to_list()
     scale = max((-v.as_tuple().exponent for v in values if v is not None), default=3)
-    return pa.array(values, type=pa.decimal128(max(18, scale + 12), scale))
+    # one precision for every batch (38, the widest decimal128), so batches of one file share
+    # their schema whatever their numbers' lengths
+    return pa.array(values, type=pa.decimal128(_DECIMAL_DIGITS, min(scale, _DECIMAL_DIGITS)))
 
 
 # --------------------------------------------------------------------------------------------

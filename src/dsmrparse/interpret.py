@@ -119,8 +119,8 @@ def _with_unreadable_lines(
     """
     extra = []
     for p in problems:
-        if p.kind != "syntax" or p.line is None or p.offset is None:
-            continue
+        if p.kind != "syntax" or p.line is None or p.offset is None or p.obis is not None:
+            continue  # (a syntax problem with a code is on a line that was read)
         start = data.rfind(b"\n", 0, p.offset) + 1
         end = data.find(b"\n", p.offset)
         text = data[start : end if end >= 0 else len(data)].decode("latin-1").rstrip("\r")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from functools import total_ordering
 
-__all__ = ["ObisCode", "normalize"]
+__all__ = ["ObisCode", "normalize", "code_problem", "spelling_problem"]
 
 _CODE = re.compile(
     r"^\s*(?:(\d{1,3}|n)-(\d{1,3}|n):)?(\d{1,3})[.:](\d{1,3})\.(\d{1,3})(?:[.*&](\d{1,3}))?\s*$"
@@ -94,3 +94,30 @@ def _group(text: str | None, default: int) -> int:
 def normalize(text: str) -> str:
     """The canonical text of a code as written on a line: ``1-0:1.8.0*255`` -> ``1-0:1.8.0``."""
     return str(ObisCode.parse(text))
+
+
+def code_problem(text: str) -> str | None:
+    """What is off in a code that :meth:`ObisCode.parse` still reads, or None: a ``:`` in place
+    of a ``.`` (``1-0:72:32.0``), a group over 255 (OBIS groups are one byte)."""
+    m = _CODE.match(text)
+    if m is None:
+        return None
+    reasons = []
+    if text.count(":") > 1:
+        reasons.append("a ':' in place of a '.'")
+    big = [g for g in m.groups() if g is not None and g != "n" and int(g) > 255]
+    if big:
+        reasons.append(f"group {big[0]} is over 255")
+    return "; ".join(reasons) or None
+
+
+def spelling_problem(code: str, obis: str, spaced: bool) -> list[str]:
+    """The syntax problems of an object line whose code was read as ``obis`` (the messages both
+    parser twins give): an odd code, a space between the code and ``(``."""
+    found = []
+    reason = code_problem(code)
+    if reason is not None:
+        found.append(f"odd OBIS code {code[:40]!r}: {reason}; read as {obis}")
+    if spaced:
+        found.append(f"space between the OBIS code {obis} and '('")
+    return found

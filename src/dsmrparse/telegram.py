@@ -63,6 +63,7 @@ class MBusDevice(NamedTuple):
     equipment_id: str | None
     reading: Reading | None
     valve: int | None
+    device_type_inferred: bool = False  # no device-type line: the type comes from the unit
 
     @property
     def kind(self) -> str | None:
@@ -89,7 +90,23 @@ class MBusDevice(NamedTuple):
             "unit": r.unit if r else None,
             "valve": self.valve,
             "alive": self.alive,
+            "device_type_inferred": self.device_type_inferred,
         }
+
+
+# a channel without its 0-n:24.1.0 line: the kind from the reading's unit (casefolded)
+_TYPE_BY_UNIT = {"m3": 3, "gj": 4, "mj": 4, "kwh": 4}
+
+
+def _inferred_type(reading: Reading | None, profile: Profile) -> int | None:
+    """The device type a reading's unit implies; ``m3`` is gas unless the profile says water
+    (``extra["m3_device_type"] = 7``)."""
+    if reading is None or reading.unit is None:
+        return None
+    unit = reading.unit.strip().casefold()
+    if unit == "m3":
+        return int(profile.extra.get("m3_device_type", 3))
+    return _TYPE_BY_UNIT.get(unit)
 
 
 def _reading_time(device: MBusDevice) -> datetime:
@@ -313,16 +330,21 @@ class Telegram:
                     slot.setdefault(role, Reading(e.timestamp, e.value, e.unit))
                 else:
                     slot.setdefault(role, e.value)
-            devices = {
-                ch: MBusDevice(
+            devices = {}
+            for ch, slot in sorted(parts.items()):
+                device_type = slot.get("device_type")
+                inferred = False
+                if device_type is None:  # no line, or "()": not present
+                    device_type = _inferred_type(slot.get("reading"), self._profile)
+                    inferred = device_type is not None
+                devices[ch] = MBusDevice(
                     ch,
-                    slot.get("device_type"),
+                    device_type,
                     slot.get("equipment_id"),
                     slot.get("reading"),
                     slot.get("valve"),
+                    inferred,
                 )
-                for ch, slot in sorted(parts.items())
-            }
             self._mbus = devices
         return devices
 

@@ -24,6 +24,7 @@ __all__ = [
     "decode_hex_text",
     "SENTINEL_TIMESTAMPS",
     "units_equal",
+    "flag_problem",
 ]
 
 # Dates meters write where there is no real date: unused MBus channels, empty peak history rows.
@@ -37,12 +38,13 @@ _HEX = re.compile(r"^(?:[0-9A-Fa-f]{2})+$")
 class TimeContext:
     """How a profile turns meter time into aware datetimes.
 
-    A ``W`` flag means the zone's standard offset, ``S`` one hour more; the repeated October hour
-    and the March gap are therefore right whatever the wall clock says. Timestamps without a flag
-    fall back to the zone's own rules.
+    The zone decides wherever it gives one offset for the wall time; the ``S``/``W`` flag
+    (``W`` the zone's standard offset, ``S`` one hour more) chooses only where the zone leaves a
+    choice: the repeated October hour and the March gap. A flag that contradicts the zone is
+    reported by the parser (:func:`flag_problem`). Timestamps without a flag follow the zone.
     """
 
-    __slots__ = ("zone_name", "zone", "winter", "summer", "flags")
+    __slots__ = ("zone_name", "zone", "winter", "summer", "flags", "_says")
 
     def __init__(self, zone_name: str, flags: bool = True) -> None:
         self.zone_name = zone_name
@@ -54,6 +56,30 @@ class TimeContext:
         standard = _standard_offset(self.zone)
         self.winter: tzinfo = timezone(standard)
         self.summer: tzinfo = timezone(standard + timedelta(hours=1))
+        self._says: dict[tuple[int, int, int, int], int] = {}
+
+    def says_at(self, year: int, month: int, day: int, hour: int) -> int:
+        """What the zone says of that wall-clock hour: 0 a choice (the repeated hour, the gap),
+        1 standard (winter) time, 2 summer time, 3 another offset. Zones change their offset on
+        whole hours, so the hour decides."""
+        key = (year, month, day, hour)
+        found = self._says.get(key)
+        if found is None:
+            wall = datetime(year, month, day, hour)
+            first = wall.replace(tzinfo=self.zone).utcoffset()
+            second = wall.replace(tzinfo=self.zone, fold=1).utcoffset()
+            if first != second:
+                found = 0
+            elif first == self.winter.utcoffset(None):
+                found = 1
+            elif first == self.summer.utcoffset(None):
+                found = 2
+            else:
+                found = 3
+            if len(self._says) >= 4096:
+                self._says.clear()
+            self._says[key] = found
+        return found
 
     def localize(self, naive: datetime) -> datetime:
         """Aware datetime for a wall-clock time without a DST flag (fixed offset, zone rules)."""
@@ -104,8 +130,31 @@ def parse_timestamp(text: str, ctx: TimeContext) -> datetime | None:
     except ValueError as exc:
         raise ValueError(f"not a valid date {text + flag!r}: {exc}") from None
     if flag and ctx.flags:
-        return naive.replace(tzinfo=ctx.summer if flag == "S" else ctx.winter)
+        says = ctx.says_at(naive.year, naive.month, naive.day, naive.hour)
+        if says == 0:  # the zone leaves a choice: the flag makes it
+            return naive.replace(tzinfo=ctx.summer if flag == "S" else ctx.winter)
+        if says == 1:
+            return naive.replace(tzinfo=ctx.winter)
+        if says == 2:
+            return naive.replace(tzinfo=ctx.summer)
     return ctx.localize(naive)
+
+
+def flag_problem(text: str, value: object, ctx: TimeContext) -> str | None:
+    """The value problem of a timestamp whose S/W flag contradicts the zone (the zone's reading
+    was kept), or None."""
+    if not ctx.flags or not isinstance(value, datetime):
+        return None
+    flag = text.strip()[-1:].upper()
+    if flag not in ("S", "W"):
+        return None
+    wanted = (ctx.summer if flag == "S" else ctx.winter).utcoffset(None)
+    if value.utcoffset() == wanted:
+        return None
+    return (
+        f"DST flag {flag!r} of {text.strip()!r} contradicts {ctx.zone_name}, "
+        f"which gives {value.isoformat()}: the zone's offset kept"
+    )
 
 
 def _cosem_datetime(text: str, ctx: TimeContext) -> datetime | None:

@@ -32,6 +32,7 @@ __all__ = [
     "register",
     "detect",
     "DEFAULT",
+    "sibling_plan",
 ]
 
 # Registration order is the order fingerprints are tried in: the most specific first.
@@ -56,11 +57,40 @@ def register(profile: Profile) -> Profile:
     _REGISTRY[profile.name] = profile
     for alias in profile.aliases:
         _ALIASES[alias.lower()] = profile.name
-    global _last
+    global _last, _siblings
     _decided.clear()
     _versions.clear()
     _last = None
+    _siblings = None
+    _clear_memos()
     return profile
+
+
+_siblings: dict[str, tuple] | None = None
+
+
+def sibling_plan() -> dict[str, tuple]:
+    """Concrete OBIS code -> plan row of the first registered profile that names it: what an
+    object reads as when the detected profile has no row for it (see ``_unknown``)."""
+    global _siblings
+    found = _siblings
+    if found is None:
+        found = {}
+        for profile in _REGISTRY.values():
+            for code, row in profile.plan.items():
+                found.setdefault(code, row)
+        _siblings = found
+    return found
+
+
+def _clear_memos() -> None:
+    """Entries of unknown objects depend on the registry: forget those the twins keep."""
+    import sys
+
+    for name in ("dsmrparse._fastparse", "dsmrparse._purepy"):
+        clear = getattr(sys.modules.get(name), "clear_memo", None)
+        if clear is not None:  # (None too while the module is still being imported)
+            clear()
 
 
 for _p in (
