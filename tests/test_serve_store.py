@@ -59,6 +59,16 @@ def test_a_new_meter_starts_a_new_series_instead_of_negative_usage(tmp_path: Pat
     assert new.start["edt1"] == Decimal(3) and new.end["edt1"] == Decimal(6)
 
 
+def test_a_month_entered_by_hand_uses_the_month_before_as_its_start(tmp_path: Path) -> None:
+    store = Store(tmp_path / "h.sqlite3")
+    store.correct_month(datetime(2026, 1, 1, tzinfo=AMS), regs("100", "50", "10"))
+    store.correct_month(datetime(2026, 2, 1, tzinfo=AMS), regs("160", "70", "14"))
+    feb, jan = store.periods("months")
+    assert jan.usage() == {"edt1": 0, "edt2": 0, "ert1": 0, "ert2": 0, "gdt": 0}  # nothing before
+    assert feb.start["edt1"] == Decimal(100) and feb.corrected
+    assert feb.usage() == {"edt1": 60, "edt2": 20, "ert1": 0, "ert2": 0, "gdt": 4}
+
+
 def test_silences_are_gaps_not_zero_usage(tmp_path: Path) -> None:
     store = Store(tmp_path / "h.sqlite3")
     start = datetime(2026, 5, 1, 10, 0, tzinfo=AMS)

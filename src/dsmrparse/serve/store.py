@@ -320,14 +320,25 @@ class Store:
                     (key,),
                 ).fetchone()
                 if row is None:
+                    series = int(self._meta("series", "1") or 1)
+                    # a month entered by hand begins where the month before it ended, so its
+                    # usage is the difference, as the firmware's month list implies; with no
+                    # month before it, it begins at its own end (no usage is invented)
+                    before = self.db.execute(
+                        "SELECT edt1, edt2, ert1, ert2, gdt FROM periods WHERE kind = 'months' "
+                        "AND start_utc < ? AND series = ? ORDER BY start_utc DESC LIMIT 1",
+                        (key, series),
+                    ).fetchone()
+                    starts = list(before) if before is not None else values
+                    starts = [s if s is not None else v for s, v in zip(starts, values)]
                     self.db.execute(
                         "INSERT INTO periods (kind, start_utc, series, start_local, "
                         "edt1_start, edt2_start, ert1_start, ert2_start, gdt_start, "
                         "edt1, edt2, ert1, ert2, gdt, first_seen, last_seen, samples, gap, "
                         "corrected) VALUES ('months', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
                         "?, ?, 0, 1, 1)",
-                        (key, int(self._meta("series", "1") or 1), start.isoformat(),
-                         *values, *values, float(key), float(key)),
+                        (key, series, start.isoformat(),
+                         *starts, *values, float(key), float(key)),
                     )  # fmt: skip
                 else:
                     self.db.execute(
