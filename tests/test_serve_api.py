@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -176,6 +177,30 @@ def test_bad_requests_get_json_4xx_and_the_server_goes_on(server: Server) -> Non
             answer = sock.recv(200)
         assert answer.startswith(b"HTTP/1.") and answer[9:10] == b"4", answer
     assert server.json("/api/v1/sm/actual")["actual"]  # still serving
+
+
+def test_events_stream_begins_with_the_last_telegram(tmp_path: Path) -> None:
+    srv = Server(tmp_path, "--simulate", "dsmr5", "--interval", "0.05", "--sim-count", "3")
+    try:
+        srv.wait_for(srv.finished)
+        import urllib.request
+
+        got: list[tuple[str, Any]] = []
+        with urllib.request.urlopen(srv.url + "/api/v2/events", timeout=10) as stream:
+            event = ""
+            for line in stream:
+                text = line.decode().rstrip("\n")
+                if text.startswith("event: "):
+                    event = text[7:]
+                elif text.startswith("data: "):
+                    got.append((event, json.loads(text[6:])))
+                    if event == "telegram":
+                        break
+        assert [e for e, _ in got] == ["status", "telegram"]
+        assert got[1][1]["telegram"] == srv.json("/api/v2/telegram")
+        assert got[1][1]["actual"] == srv.json("/api/v1/sm/actual")
+    finally:
+        srv.stop()
 
 
 def test_events_stream_telegrams(tmp_path: Path) -> None:

@@ -64,8 +64,13 @@ async def events(request: web.Request) -> web.StreamResponse:
     )
     await response.prepare(request)
     queue = logger.hub.subscribe()
+    # taken with the subscription, no await between: a page gets the telegram it must show at
+    # once, and every later one exactly once through the queue
+    last = logger.telegram_event()
     try:
         await response.write(f"event: status\ndata: {dumps(logger.status_dict())}\n\n".encode())
+        if last is not None:
+            await response.write(f"event: telegram\ndata: {last}\n\n".encode())
         while True:
             try:
                 message = await asyncio.wait_for(queue.get(), KEEPALIVE)

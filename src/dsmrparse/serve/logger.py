@@ -125,9 +125,7 @@ class Logger:
         if self.settings.capture:
             self._capture(telegram, local)
         if self.hub.queues:
-            self.hub.publish(
-                "telegram", f'{{"actual":{self.actual_body},"telegram":{telegram.to_json()}}}'
-            )
+            self.hub.publish("telegram", self.telegram_event() or "")
         for publisher in self.publishers:
             try:
                 publisher.telegram(telegram, values)
@@ -135,6 +133,12 @@ class Logger:
                 log.warning("publishing failed: %s", exc)
         self.ingest_seconds += time.process_time() - cpu
         return stored
+
+    def telegram_event(self) -> str | None:
+        """The push channel's ``telegram`` data for the last telegram (None before the first)."""
+        if self.last is None:
+            return None
+        return f'{{"actual":{self.actual_body},"telegram":{self.last.to_json()}}}'
 
     def skipped(self, reason: str) -> None:
         self.telegram_errors += 1
