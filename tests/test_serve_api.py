@@ -179,23 +179,29 @@ def test_bad_requests_get_json_4xx_and_the_server_goes_on(server: Server) -> Non
     assert server.json("/api/v1/sm/actual")["actual"]  # still serving
 
 
+def _events(url: str) -> Iterator[tuple[str, Any]]:
+    """The server-sent events of ``url`` as (event, data) pairs, until the caller stops."""
+    import urllib.request
+
+    with urllib.request.urlopen(url + "/api/v2/events", timeout=10) as stream:
+        event = ""
+        for line in stream:
+            text = line.decode().rstrip("\n")
+            if text.startswith("event: "):
+                event = text[7:]
+            elif text.startswith("data: "):
+                yield event, json.loads(text[6:])
+
+
 def test_events_stream_begins_with_the_last_telegram(tmp_path: Path) -> None:
     srv = Server(tmp_path, "--simulate", "dsmr5", "--interval", "0.05", "--sim-count", "3")
     try:
         srv.wait_for(srv.finished)
-        import urllib.request
-
         got: list[tuple[str, Any]] = []
-        with urllib.request.urlopen(srv.url + "/api/v2/events", timeout=10) as stream:
-            event = ""
-            for line in stream:
-                text = line.decode().rstrip("\n")
-                if text.startswith("event: "):
-                    event = text[7:]
-                elif text.startswith("data: "):
-                    got.append((event, json.loads(text[6:])))
-                    if event == "telegram":
-                        break
+        for event, data in _events(srv.url):
+            got.append((event, data))
+            if event == "telegram":
+                break
         assert [e for e, _ in got] == ["status", "telegram"]
         assert got[1][1]["telegram"] == srv.json("/api/v2/telegram")
         assert got[1][1]["actual"] == srv.json("/api/v1/sm/actual")
@@ -220,18 +226,10 @@ def test_events_stream_telegrams(tmp_path: Path) -> None:
         got: list[tuple[str, dict[str, object]]] = []
 
         def listen() -> None:
-            import urllib.request
-
-            with urllib.request.urlopen(srv.url + "/api/v2/events", timeout=10) as stream:
-                event = ""
-                for line in stream:
-                    text = line.decode().rstrip("\n")
-                    if text.startswith("event: "):
-                        event = text[7:]
-                    elif text.startswith("data: "):
-                        got.append((event, json.loads(text[6:])))
-                        if sum(1 for e, _ in got if e == "telegram") >= 3:
-                            return
+            for event, data in _events(srv.url):
+                got.append((event, data))
+                if sum(1 for e, _ in got if e == "telegram") >= 3:
+                    return
 
         thread = threading.Thread(target=listen, daemon=True)
         thread.start()
