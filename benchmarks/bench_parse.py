@@ -15,9 +15,9 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-import _workloads as W
 import pytest
 
+import _workloads as W
 import dsmrparse
 from dsmrparse import _impl
 

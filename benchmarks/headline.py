@@ -43,7 +43,7 @@ import _workloads as W  # noqa: E402
 
 PARSERS = ("cython", "python", "dsmr_parser")
 WORKLOADS = ("fresh", "stream", "steady")
-PEER_FRESH = 200  # dsmr_parser keeps no cache: a slice of the fresh list is as fresh, and 30x faster
+PEER_FRESH = 200  # dsmr_parser keeps no cache: a slice of the fresh list is as fresh
 STEADY = 300  # parses of the same telegram per round (dsmr_parser: a third of it)
 DSMR5_FLOOR_US = 15.0  # the issue's floor: a C parse plus the Decimals a DSMR 5 result must hold
 
@@ -99,12 +99,10 @@ def measure(
     if W.peer("dsmr5") is None:
         parsers.remove("dsmr_parser")
     prepared = {
-        (f, w, p): (_parse_fn(f, p), _inputs(f, w, p, count))
-        for f, w in cells
-        for p in parsers
+        (f, w, p): (_parse_fn(f, p), _inputs(f, w, p, count)) for f, w in cells for p in parsers
     }
     samples: dict[tuple[str, str, str], list[float]] = {key: [] for key in prepared}
-    for (f, w, p), (parse, items) in prepared.items():  # lazy imports, zone tables: not timed
+    for (_f, _w, p), (parse, items) in prepared.items():  # lazy imports, zone tables: not timed
         if p != "dsmr_parser":
             dsmrparse.use_implementation(p)
         assert parse is not None
@@ -137,14 +135,12 @@ def _cg_plan(families: Sequence[str]) -> list[tuple[str, str]]:
     return cells + [("dsmr5", "stream")] if "dsmr5" in families else cells
 
 
-def callgrind(families: Sequence[str], count: int, log: Callable[[str], None]) -> dict[
-    tuple[str, str, str], float
-]:
+def callgrind(
+    families: Sequence[str], count: int, log: Callable[[str], None]
+) -> dict[tuple[str, str, str], float]:
     """{(family, workload, parser): instructions per telegram} for cython and dsmr_parser."""
     plan = _cg_plan(families)
-    data = {
-        (f, w): W.stream() if w == "stream" else W.fresh(f, max(count, 1000)) for f, w in plan
-    }
+    data = {(f, w): W.stream() if w == "stream" else W.fresh(f, max(count, 1000)) for f, w in plan}
     with tempfile.TemporaryDirectory(prefix="dsmrparse-callgrind-") as tmp:
         with open(Path(tmp) / "input.pickle", "wb") as fh:
             pickle.dump({"plan": plan, "data": data}, fh)
@@ -228,7 +224,8 @@ def markdown(
     count: int,
 ) -> str:
     lines = [
-        f"<!-- measured by `python benchmarks/headline.py`: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+        "<!-- measured by `python benchmarks/headline.py`: "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
         f"Python {platform.python_version()}, {os.cpu_count()} CPUs, {rounds} rounds, "
         f"fresh = {count} distinct telegrams -->",
         "",
@@ -250,7 +247,8 @@ def markdown(
                 f"| {_ratio(d, p)} |"
             )
             label = ""
-    lines += ["", "| goal (on fresh telegrams) | family | measured | reached |", "|---|---|---|---|"]
+    lines += ["", "| goal (on fresh telegrams) | family | measured | reached |"]
+    lines.append("|---|---|---|---|")
     for f in families:
         c, d = times.get((f, "fresh", "cython")), times.get((f, "fresh", "dsmr_parser"))
         if c is not None and d is not None:
