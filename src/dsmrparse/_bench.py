@@ -3,6 +3,10 @@
 Every stage runs on the same telegrams with the compiled and the pure twin in one run, so the
 ratio between them holds however busy the machine is; absolute numbers are the best of
 ``repeat`` runs.
+
+``--fresh`` adds two rows per family beside the telegrams as given: *fresh*, N distinct copies of
+the family's first telegram with every value drawn anew (more than any memo of the parser holds,
+as in an archive of many meters), and *steady*, that telegram N times (the best case).
 """
 
 from __future__ import annotations
@@ -35,9 +39,14 @@ def _tokenize(frames: list[bytes], joined: bytes, family: str) -> object:
     return [tokenize(f) for f in frames]
 
 
+def profile_of(label: str) -> str:
+    """The profile of a row: ``"dsmr5 fresh"`` -> ``"dsmr5"``."""
+    return label.split(" ", 1)[0]
+
+
 def _typed(frames: list[bytes], joined: bytes, family: str) -> object:
     impl = _impl.current
-    profile = profiles.get(family)
+    profile = profiles.get(profile_of(family))
     ctx = time_context(profile.timezone, profile.dst_flags)
     tokens = [impl.tokenize(f) for f in frames]  # (not timed apart: typed = tokenize + convert)
     return [impl.convert(t.lines, profile.plan, ctx, True) for t in tokens]  # as parse() does
@@ -54,7 +63,7 @@ def _json(frames: list[bytes], joined: bytes, family: str) -> object:
 def _columns(frames: list[bytes], joined: bytes, family: str) -> object:
     from .columnar import iter_columns
 
-    return list(iter_columns(io.BytesIO(joined), family, numbers="float"))
+    return list(iter_columns(io.BytesIO(joined), profile_of(family), numbers="float"))
 
 
 STAGES: dict[str, tuple[Stage, str]] = {
@@ -88,6 +97,26 @@ def from_files(paths: Iterable[str], profile: str | None) -> dict[str, list[byte
         for item in iter_telegrams(path, profile=profile):
             if isinstance(item, Telegram):
                 out.setdefault(item.profile, []).append(item.raw)
+    return out
+
+
+FRESH_COUNT = 2000  # above the memo of complex values (512) and every other cache
+
+
+def with_fresh(
+    families: dict[str, list[bytes]], count: int, warn: Callable[[str], None]
+) -> dict[str, list[bytes]]:
+    """``families`` plus a ``"<family> fresh"`` and a ``"<family> steady"`` row for each."""
+    from .fresh import fresh_telegrams
+
+    out = dict(families)
+    for family, frames in families.items():
+        try:
+            out[f"{family} fresh"] = fresh_telegrams(frames[0], count)
+        except ValueError as exc:  # a telegram with no value to draw anew
+            warn(f"no fresh row for {family}: {exc}")
+            continue
+        out[f"{family} steady"] = [frames[0]] * count
     return out
 
 
@@ -126,13 +155,14 @@ def _timed(fn: Stage, frames: list[bytes], joined: bytes, family: str) -> float:
 
 def report(rows: list[tuple[str, str, int, int, dict[str, float]]]) -> str:
     twins = _impl.available()
-    head = f"{'family':<11} {'stage':<9} {'telegrams':>9}"
+    width = max([11] + [len(row[0]) for row in rows])
+    head = f"{'family':<{width}} {'stage':<9} {'telegrams':>9}"
     for twin in twins:
         head += f" {twin + ' tg/s':>13} {twin + ' MB/s':>12}"
     head += "  cython/python" if len(twins) == 2 else ""
     lines = [head]
     for family, stage, count, size, best in rows:
-        line = f"{family:<11} {stage:<9} {count:9d}"
+        line = f"{family:<{width}} {stage:<9} {count:9d}"
         for twin in twins:
             line += f" {count / best[twin]:13.0f} {size / 1e6 / best[twin]:12.1f}"
         if len(twins) == 2:

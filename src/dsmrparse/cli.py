@@ -228,6 +228,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help="only these stages (repeatable): scan, crc, tokenize, typed, parse, json, columns",
     )
+    b.add_argument(
+        "--fresh",
+        nargs="?",
+        const=2000,
+        type=int,
+        metavar="N",
+        help="add per family N distinct telegrams with every value new (default 2000, beyond "
+        "every cache) and one telegram N times (steady)",
+    )
     b.set_defaults(run=cmd_bench)
 
     try:  # the live-source command lives in its own module
@@ -896,8 +905,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         known = ", ".join(_bench.STAGES)
         print(f"dsmrparse: unknown stage {', '.join(unknown)}; known: {known}", file=sys.stderr)
         return EXIT_USAGE
-    if args.count < 1 or args.repeat < 1:
-        print("dsmrparse bench: --count and --repeat must be at least 1", file=sys.stderr)
+    if args.count < 1 or args.repeat < 1 or (args.fresh is not None and args.fresh < 1):
+        print("dsmrparse bench: --count, --repeat and --fresh must be at least 1", file=sys.stderr)
         return EXIT_USAGE
     if args.files:
         families = _bench.from_files(args.files, args.profile)
@@ -907,6 +916,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     else:
         names = [args.profile] if args.profile else [p.name for p in profiles.all_profiles()]
         families = _bench.simulated([profiles.get(n).name for n in names], args.count)
+    if args.fresh is not None:
+        families = _bench.with_fresh(
+            families, args.fresh, lambda text: print(f"dsmrparse bench: {text}", file=sys.stderr)
+        )
     ticker = _Ticker("measurements", len(families) * len(stages))
     rows = _bench.measure(families, stages, args.repeat, progress=ticker.tick)
     ticker.done()
