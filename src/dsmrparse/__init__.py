@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from . import _impl
 from ._types import Entry, Frame, PeakRecord, PowerFailure, Problem, Reading
@@ -26,6 +25,8 @@ from .interpret import build, to_bytes
 from .obis import ObisCode
 from .profiles import Profile
 from .telegram import Header, MBusDevice, Telegram, dumps
+
+TYPE_CHECKING = False  # (typing stays out of import dsmrparse; type checkers know the name)
 
 __version__ = "0.1.0"
 

@@ -29,7 +29,7 @@ from libc.stdint cimport int32_t, uint16_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memchr, memcmp, memcpy, memmove
 
-import re
+from . import _lazyre as re  # patterns compiled on first use: no `re` at import
 from datetime import datetime
 from decimal import Decimal
 

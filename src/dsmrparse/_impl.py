@@ -7,7 +7,6 @@ time (the test suite runs every behaviour under both).
 from __future__ import annotations
 
 import os
-from importlib import import_module
 from types import ModuleType
 
 _fast: ModuleType | None
@@ -19,7 +18,9 @@ except ImportError:  # no compiler at install time: the pure twin serves
 
 def _pure() -> ModuleType:
     # imported only when wanted: with the compiled twin in use, crcmod and the pure code stay out
-    # of ``import dsmrparse``
+    # of ``import dsmrparse`` (and so does importlib, which imports warnings)
+    from importlib import import_module
+
     return import_module(f"{__package__}._purepy")
 
 

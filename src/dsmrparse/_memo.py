@@ -8,7 +8,10 @@ immutable values, so sharing them between telegrams is safe.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _LIMIT = 512  # distinct (groups, zone) keys kept per converter; cleared when full
 

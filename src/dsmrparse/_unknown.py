@@ -11,11 +11,10 @@ its raw groups.
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
-from typing import Any
 
 from . import _kinds as K
+from ._lazyre import compile as lazy_compile
 from ._types import Entry
 from .profiles.generated import generated_name
 from .values import (
@@ -27,10 +26,14 @@ from .values import (
     split_unit,
 )
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = ["unknown_entry"]
 
-_NUMBER = re.compile(r"^[+-]?(\d{1,40}(\.\d{0,40})?|\.\d{1,40})$")
-_STAMP = re.compile(r"^(\d{12}|\d{14})[SWsw]$")  # a bare 12-digit text is read as a number
+_NUMBER = lazy_compile(r"^[+-]?(\d{1,40}(\.\d{0,40})?|\.\d{1,40})$")
+_STAMP = lazy_compile(r"^(\d{12}|\d{14})[SWsw]$")  # a bare 12-digit text is read as a number
 
 
 def unknown_entry(

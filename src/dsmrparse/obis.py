@@ -5,12 +5,13 @@
 
 from __future__ import annotations
 
-import re
-from functools import total_ordering
+from functools import lru_cache, total_ordering
+
+from ._lazyre import compile as lazy_compile
 
 __all__ = ["ObisCode", "normalize", "code_problem", "spelling_problem"]
 
-_CODE = re.compile(
+_CODE = lazy_compile(
     r"^\s*(?:(\d{1,3}|n)-(\d{1,3}|n):)?(\d{1,3})[.:](\d{1,3})\.(\d{1,3})(?:[.*&](\d{1,3}))?\s*$"
 )
 WILDCARD = -1
@@ -96,6 +97,7 @@ def normalize(text: str) -> str:
     return str(ObisCode.parse(text))
 
 
+@lru_cache(maxsize=1024)  # a meter writes the same odd codes in every telegram
 def code_problem(text: str) -> str | None:
     """What is off in a code that :meth:`ObisCode.parse` still reads, or None: a ``:`` in place
     of a ``.`` (``1-0:72:32.0``), a group over 255 (OBIS groups are one byte)."""

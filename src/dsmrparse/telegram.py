@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import _impl
 from ._jsonform import dumps, entry_item
+from ._record import NamedTuple
 from ._types import Entry, Problem, Reading, Tokens, as_json_value
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .profiles import Profile
 
 __all__ = ["Telegram", "Header", "MBusDevice", "DEVICE_TYPES", "FORMAT"]

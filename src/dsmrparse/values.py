@@ -6,12 +6,13 @@ input (and the wording of every value error) live in one place.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING
 
+from ._lazyre import compile as lazy_compile
+
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
@@ -31,8 +32,8 @@ __all__ = [
 SENTINEL_TIMESTAMPS = frozenset({"632525252525", "000101000000", "700101010000", "000000000000"})
 
 _MAX_DIGITS = 40
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
-_HEX = re.compile(r"^(?:[0-9A-Fa-f]{2})+$")
+_NUMBER = lazy_compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_HEX = lazy_compile(r"^(?:[0-9A-Fa-f]{2})+$")
 
 
 class TimeContext:

@@ -6,12 +6,14 @@ it raises ``ValueError`` with a short reason when the groups do not have the exp
 
 from __future__ import annotations
 
-from typing import Any
-
 from .._types import PeakRecord, PowerFailure, Reading
 from ..values import TimeContext, parse_integer, parse_quantity, parse_timestamp
 
-Result = tuple[Any, "str | None", Any]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    Result = tuple[Any, str | None, Any]
 
 
 def power_failure_log(groups: tuple[str, ...], ctx: TimeContext) -> Result:

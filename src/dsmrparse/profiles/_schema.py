@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .. import _kinds as K
 from .._memo import memoized
+from .._record import NamedTuple
 from ..obis import ObisCode
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from ..values import TimeContext
 
-# A converter for COMPLEX rows: (groups, time context) -> (value, unit, timestamp)
-Converter = Callable[[tuple[str, ...], "TimeContext"], tuple[Any, "str | None", Any]]
+    # A converter for COMPLEX rows: (groups, time context) -> (value, unit, timestamp)
+    Converter = Callable[[tuple[str, ...], TimeContext], tuple[Any, str | None, Any]]
 
 MBUS_CHANNELS = (1, 2, 3, 4)
 
