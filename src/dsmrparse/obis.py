@@ -97,7 +97,6 @@ def normalize(text: str) -> str:
     return str(ObisCode.parse(text))
 
 
-@lru_cache(maxsize=1024)  # a meter writes the same odd codes in every telegram
 def code_problem(text: str) -> str | None:
     """What is off in a code that :meth:`ObisCode.parse` still reads, or None: a ``:`` in place
     of a ``.`` (``1-0:72:32.0``), a group over 255 (OBIS groups are one byte)."""
@@ -113,7 +112,8 @@ def code_problem(text: str) -> str | None:
     return "; ".join(reasons) or None
 
 
-def spelling_problem(code: str, obis: str, spaced: bool) -> list[str]:
+@lru_cache(maxsize=1024)  # a meter writes the same odd codes (``*255``) in every telegram
+def spelling_problem(code: str, obis: str, spaced: bool) -> tuple[str, ...]:
     """The syntax problems of an object line whose code was read as ``obis`` (the messages both
     parser twins give): an odd code, a space between the code and ``(``."""
     found = []
@@ -122,4 +122,4 @@ def spelling_problem(code: str, obis: str, spaced: bool) -> list[str]:
         found.append(f"odd OBIS code {code[:40]!r}: {reason}; read as {obis}")
     if spaced:
         found.append(f"space between the OBIS code {obis} and '('")
-    return found
+    return tuple(found)
