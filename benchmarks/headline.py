@@ -7,12 +7,16 @@ telegrams, every value new), the *real stream* (566 telegrams of a DSMR 5 meter,
 moment of the machine falls on all of them alike; a cell is the median of the rounds and a ratio
 is taken between the cells of this one run.
 
+Beside them, the bulk rates the issue sets goals for (captures of the same fresh telegrams to
+columns, ``dsmrparse parse`` to JSON lines and to Parquet, compiled twin) and the import time.
+
 ``--callgrind`` adds instruction counts per telegram (compiled twin and dsmr_parser, fresh
 telegrams and the stream) from one valgrind run: they move by about 1% between runs where the
 times move by up to 1.5x. The output is markdown, ready to paste.
 
 Run from the repository root, with the compiled twin built in src/ (``PYTHONPATH=src`` or an
-install). Takes 2-4 minutes, plus about 5 with ``--callgrind``.
+install). Takes 3-6 minutes, plus about 5 with ``--callgrind``. ``--update README.md`` also
+puts the tables between the ``<!-- BEGIN headline -->`` and ``<!-- END headline -->`` lines.
 """
 
 from __future__ import annotations
@@ -123,11 +127,94 @@ def measure(
 
 
 # --------------------------------------------------------------------------------------------
+# bulk: captures of the fresh telegrams to columns, JSON lines and Parquet (compiled twin)
+
+BULK_REPEAT = 3
+
+
+def bulk(
+    families: Sequence[str], rounds: int, count: int, log: Callable[[str], None]
+) -> dict[tuple[str, str], float]:
+    """{(family, path): median MB/s of capture}; JSON lines and Parquet for dsmr5 only."""
+    import contextlib
+    import io
+
+    from dsmrparse import columnar
+    from dsmrparse.cli import main as cli
+
+    if "cython" in dsmrparse._impl.available():
+        dsmrparse.use_implementation("cython")
+    samples: dict[tuple[str, str], list[float]] = {}
+    with tempfile.TemporaryDirectory(prefix="dsmrparse-headline-") as tmp:
+        captures = {}
+        for f in families:
+            captures[f] = Path(tmp) / f"{f}.txt"
+            # the fresh list three times over (5 MB for dsmr5): a command's set-up weighs little
+            captures[f].write_bytes(b"".join(W.fresh(f, count)) * BULK_REPEAT)
+
+        def columns(f: str, numbers: str) -> None:
+            schema = W.FAMILIES[f].profile
+            for _ in columnar.iter_columns(captures[f], schema, numbers=numbers):
+                pass
+
+        def command(f: str, suffix: str) -> None:
+            with contextlib.redirect_stderr(io.StringIO()):
+                code = cli(["parse", str(captures[f]), "-q", "-o", str(Path(tmp) / f"out{suffix}")])
+            if code != 0:
+                raise RuntimeError(f"dsmrparse parse {captures[f]} -o out{suffix}: exit {code}")
+
+        jobs: list[tuple[str, str, Callable[[], None]]] = []
+        for f in families:
+            jobs.append((f, "columns decimal", lambda f=f: columns(f, "decimal")))
+            jobs.append((f, "columns float", lambda f=f: columns(f, "float")))
+        if "dsmr5" in families:
+            jobs.append(("dsmr5", "json lines", lambda: command("dsmr5", ".jsonl")))
+            try:
+                import pyarrow  # noqa: F401
+            except ImportError:
+                log("pyarrow is not installed: no Parquet row")
+            else:
+                jobs.append(("dsmr5", "parquet", lambda: command("dsmr5", ".parquet")))
+        for _, _, job in jobs:
+            job()  # lazy imports, first files: not timed
+        for r in range(min(rounds, 3)):
+            began = time.perf_counter()
+            for f, path, job in jobs:
+                gc.collect()
+                t0 = time.perf_counter()
+                job()
+                rate = captures[f].stat().st_size / 1e6 / (time.perf_counter() - t0)
+                samples.setdefault((f, path), []).append(rate)
+            log(f"bulk round {r + 1}/{min(rounds, 3)}: {time.perf_counter() - began:.1f} s")
+    return {key: statistics.median(values) for key, values in samples.items()}
+
+
+def import_ms(runs: int = 15) -> tuple[float, float]:
+    """Medians of ``python -c pass`` and ``python -c "import dsmrparse"`` in a bare venv, in ms."""
+    import import_time
+
+    python, env = import_time._python(True), import_time._env()
+    import_time._run(python, "import dsmrparse", env)  # byte code
+    bare, full = [], []
+    for _ in range(runs):
+        bare.append(import_time._run(python, "pass", env))
+        full.append(import_time._run(python, "import dsmrparse", env))
+    return statistics.median(bare) * 1e3, statistics.median(full) * 1e3
+
+
+# --------------------------------------------------------------------------------------------
 # callgrind: instructions per telegram, one valgrind run, phases split at a marker call
 
 _MARKER = "os_getppid"  # a C function of libpython that nothing else calls while we measure
 CG_WARM = {"cython": 600, "dsmr_parser": 3}  # fills (and overflows) the 512-entry memo first
 CG_COUNT = {"cython": 200, "dsmr_parser": 20}
+
+
+def _cg_slice(workload: str, parser: str) -> tuple[int, int]:
+    """(telegrams parsed first, telegrams counted): the stream has only 566 telegrams."""
+    if workload == "stream" and parser == "cython":
+        return 200, 300
+    return CG_WARM[parser], CG_COUNT[parser]
 
 
 def _cg_plan(families: Sequence[str]) -> list[tuple[str, str]]:
@@ -161,7 +248,7 @@ def callgrind(
     i = 1
     for f, w in plan:
         for parser in ("cython", "dsmr_parser"):
-            result[f, w, parser] = counts[i + 1] / CG_COUNT[parser]
+            result[f, w, parser] = counts[i + 1] / _cg_slice(w, parser)[1]
             i += 2
     return result
 
@@ -184,7 +271,7 @@ def _callgrind_child(path: str) -> None:
         for parser in ("cython", "dsmr_parser"):
             parse = dsmrparse.parse if parser == "cython" else W.peer(f)
             assert parse is not None
-            warm, n = CG_WARM[parser], CG_COUNT[parser]
+            warm, n = _cg_slice(w, parser)
             todo = items if parser == "cython" else [t.decode("latin-1") for t in items]
             _failures(parse, todo[:warm])
             gc.collect()
@@ -219,6 +306,8 @@ def _objects(family: str) -> str:
 def markdown(
     families: Sequence[str],
     times: dict[tuple[str, str, str], float],
+    rates: dict[tuple[str, str], float] | None,
+    startup: tuple[float, float] | None,
     instructions: dict[tuple[str, str, str], float] | None,
     rounds: int,
     count: int,
@@ -261,6 +350,35 @@ def markdown(
             f"| within 2x of the {DSMR5_FLOOR_US:.0f} µs floor | dsmr5 | {_us(c5)} µs "
             f"({c5 / DSMR5_FLOOR_US:.1f}x) | {ok} |"
         )
+    if rates:
+        for f in families:
+            dec, flo = rates.get((f, "columns decimal")), rates.get((f, "columns float"))
+            if dec is not None and flo is not None:
+                ok = "yes" if min(dec, flo) >= 100 else ("floats only" if flo >= 100 else "no")
+                lines.append(
+                    f"| columns at 100 MB/s a core | {f} | {dec:.0f} MB/s decimals, "
+                    f"{flo:.0f} MB/s floats | {ok} |"
+                )
+        js = rates.get(("dsmr5", "json lines"))
+        if js is not None:
+            ok = "yes" if js >= 50 else "no"
+            lines.append(
+                f"| `dsmrparse parse` JSON lines at 50 MB/s | dsmr5 | {js:.0f} MB/s | {ok} |"
+            )
+        pq, dec = rates.get(("dsmr5", "parquet")), rates.get(("dsmr5", "columns decimal"))
+        if pq is not None and dec is not None:
+            ok = "yes" if dec / pq <= 1.5 else "no"
+            lines.append(
+                f"| `-o x.parquet` within 1.5x of `iter_columns` | dsmr5 | {pq:.0f} against "
+                f"{dec:.0f} MB/s ({dec / pq:.1f}x) | {ok} |"
+            )
+    if startup is not None:
+        bare, full = startup
+        ok = "yes" if full - bare <= 30 else "no"
+        lines.append(
+            f"| `import dsmrparse` within 30 ms of a bare start | - | {full - bare:.1f} ms "
+            f"({full:.0f} against {bare:.0f} ms, medians of 15, venv without packages) | {ok} |"
+        )
     if instructions:
         lines += [
             "",
@@ -279,6 +397,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--count", type=int, default=W.FRESH_COUNT, help="fresh telegrams a family")
     ap.add_argument("--family", action="append", choices=list(W.FAMILIES), help="only these")
     ap.add_argument("--callgrind", action="store_true", help="add instruction counts (valgrind)")
+    ap.add_argument("--no-bulk", action="store_true", help="only the parse table")
+    ap.add_argument("--update", metavar="FILE", action="append", help="rewrite FILE's table")
     ap.add_argument("--callgrind-child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.callgrind_child:
@@ -293,9 +413,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     for f in families:
         W.fresh(f, args.count)
     times = measure(families, args.rounds, args.count, log)
+    rates = None if args.no_bulk else bulk(families, args.rounds, args.count, log)
+    startup = None if args.no_bulk else import_ms()
     instructions = callgrind(families, args.count, log) if args.callgrind else None
-    print(markdown(families, times, instructions, args.rounds, args.count))
+    text = markdown(families, times, rates, startup, instructions, args.rounds, args.count)
+    print(text)
+    for path in args.update or []:
+        update(Path(path), text)
+        log(f"updated {path}")
     return 0
+
+
+BEGIN, END = "<!-- BEGIN headline -->", "<!-- END headline -->"
+
+
+def update(path: Path, text: str) -> None:
+    """Replace what stands between the BEGIN and END lines of ``path`` with ``text``."""
+    page = path.read_text(encoding="utf-8")
+    head, sep, rest = page.partition(BEGIN + "\n")
+    _, sep2, tail = rest.partition(END)
+    if not sep or not sep2:
+        raise SystemExit(f"{path}: no {BEGIN} ... {END} lines to put the table between")
+    path.write_text(head + sep + text + "\n" + sep2 + tail, encoding="utf-8")
 
 
 if __name__ == "__main__":
