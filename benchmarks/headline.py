@@ -340,10 +340,17 @@ def _ratio(a: float | None, b: float | None) -> str:
     return f"{x:.1f}x" if x < 10 else f"{x:.0f}x"
 
 
-def _objects(family: str) -> str:
+def _objects(family: str, count: int) -> str:
     ours = len(dsmrparse.parse(W.telegram(family)).entries)
     theirs = W.peer_objects(family, W.telegram(family).decode("latin-1"))
-    return f"{ours} / {theirs if theirs is not None else 'fails'}"
+    text = f"{ours} / {theirs if theirs is not None else 'fails'}"
+    peer = W.peer(family)
+    if peer is not None:  # does dsmr_parser read every fresh telegram it was timed on?
+        items = [t.decode("latin-1") for t in W.fresh(family, count)[:PEER_FRESH]]
+        failed = _failures(peer, items)
+        if failed:
+            text += f"; dsmr_parser fails on {failed} of {len(items)} fresh"
+    return text
 
 
 def markdown(
@@ -367,7 +374,7 @@ def markdown(
         "|---|---|---|---|---|---|---|",
     ]
     for f in families:
-        label = f"{f} ({len(W.telegram(f))} B; {_objects(f)})"
+        label = f"{f} ({len(W.telegram(f))} B; {_objects(f, count)})"
         for w in WORKLOADS:
             if (f, w, "cython") not in times and (f, w, "python") not in times:
                 continue
