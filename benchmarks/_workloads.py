@@ -72,7 +72,7 @@ def peer(family: str) -> Callable[[str], Any] | None:
     except ImportError:
         return None
     spec = getattr(telegram_specifications, FAMILIES[family].peer_spec)
-    return TelegramParser(spec).parse  # type: ignore[no-any-return]
+    return TelegramParser(spec).parse
 
 
 def peer_objects(family: str, text: str) -> int | None:

@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -165,16 +166,16 @@ def bulk(
 
         jobs: list[tuple[str, str, Callable[[], None]]] = []
         for f in families:
-            jobs.append((f, "columns decimal", lambda f=f: columns(f, "decimal")))
-            jobs.append((f, "columns float", lambda f=f: columns(f, "float")))
+            for numbers in ("decimal", "float"):
+                jobs.append((f, f"columns {numbers}", partial(columns, f, numbers)))
         if "dsmr5" in families:
-            jobs.append(("dsmr5", "json lines", lambda: command("dsmr5", ".jsonl")))
+            jobs.append(("dsmr5", "json lines", partial(command, "dsmr5", ".jsonl")))
             try:
                 import pyarrow  # noqa: F401
             except ImportError:
                 log("pyarrow is not installed: no Parquet row")
             else:
-                jobs.append(("dsmr5", "parquet", lambda: command("dsmr5", ".parquet")))
+                jobs.append(("dsmr5", "parquet", partial(command, "dsmr5", ".parquet")))
         for _, _, job in jobs:
             job()  # lazy imports, first files: not timed
         for r in range(min(rounds, 3)):
@@ -424,30 +425,29 @@ def markdown(
         for f in families:
             dec, flo = rates.get((f, "columns decimal")), rates.get((f, "columns float"))
             if dec is not None and flo is not None:
-                ok = "yes" if min(dec, flo) >= 100 else ("floats only" if flo >= 100 else "no")
+                fast = "yes" if min(dec, flo) >= 100 else ("floats only" if flo >= 100 else "no")
                 lines.append(
                     f"| columns at 100 MB/s a core | {f} | {dec:.0f} MB/s decimals, "
-                    f"{flo:.0f} MB/s floats | {ok} | {why(f, ok == 'yes')} |"
+                    f"{flo:.0f} MB/s floats | {fast} | {why(f, fast == 'yes')} |"
                 )
         js = rates.get(("dsmr5", "json lines"))
         if js is not None:
-            ok = "yes" if js >= 50 else "no"
             lines.append(
-                f"| `dsmrparse parse` JSON lines at 50 MB/s | dsmr5 | {js:.0f} MB/s | {ok} | |"
+                f"| `dsmrparse parse` JSON lines at 50 MB/s | dsmr5 | {js:.0f} MB/s "
+                f"| {'yes' if js >= 50 else 'no'} | |"
             )
         pq, dec = rates.get(("dsmr5", "parquet")), rates.get(("dsmr5", "columns decimal"))
         if pq is not None and dec is not None:
-            ok = "yes" if dec / pq <= 1.5 else "no"
             lines.append(
                 f"| `-o x.parquet` within 1.5x of `iter_columns` | dsmr5 | {pq:.0f} against "
-                f"{dec:.0f} MB/s ({dec / pq:.1f}x) | {ok} | |"
+                f"{dec:.0f} MB/s ({dec / pq:.1f}x) | {'yes' if dec / pq <= 1.5 else 'no'} | |"
             )
     if startup is not None:
         bare, full = startup
-        ok = "yes" if full - bare <= 30 else "no"
         lines.append(
             f"| `import dsmrparse` within 30 ms of a bare start | - | {full - bare:.1f} ms "
-            f"({full:.0f} against {bare:.0f} ms, medians of 15, venv without packages) | {ok} | |"
+            f"({full:.0f} against {bare:.0f} ms, medians of 15, venv without packages) "
+            f"| {'yes' if full - bare <= 30 else 'no'} | |"
         )
     if instructions:
         lines += [
@@ -486,7 +486,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     rates = None if args.no_bulk else bulk(families, args.rounds, args.count, log)
     startup = None if args.no_bulk else import_ms()
     shares = {f: python_share(f, args.count) for f in families}
-    instructions = callgrind(families, args.count, log) if args.callgrind else None
+    instructions = None
+    if args.callgrind:
+        import shutil
+
+        if shutil.which("valgrind") is None:
+            log("valgrind is not installed (apt-get install valgrind): no instruction counts")
+        else:
+            instructions = callgrind(families, args.count, log)
     text = markdown(families, times, rates, startup, shares, instructions, args.rounds, args.count)
     print(text)
     for path in args.update or []:
