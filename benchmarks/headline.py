@@ -176,6 +176,11 @@ def bulk(
                 log("pyarrow is not installed: no Parquet row")
             else:
                 jobs.append(("dsmr5", "parquet", partial(command, "dsmr5", ".parquet")))
+        for f in families:  # how many of the fresh telegrams the columnar fast path takes
+            probe = columnar.Columns(W.FAMILIES[f].profile)
+            sample = W.fresh(f, count)[:200]
+            taken = sum(probe.add_fast(t) for t in sample)
+            samples[f, "fast path"] = [100.0 * taken / len(sample)]
         for _, _, job in jobs:
             job()  # lazy imports, first files: not timed
         for r in range(min(rounds, 3)):
@@ -252,6 +257,23 @@ def callgrind(
             result[f, w, parser] = counts[i + 1] / _cg_slice(w, parser)[1]
             i += 2
     return result
+
+
+def import_instructions() -> tuple[int, int]:
+    """callgrind instructions of ``python -c pass`` and ``python -c "import dsmrparse"`` (bare
+    venv, byte code written first), which the machine's load does not move."""
+    import import_time
+
+    python, env = import_time._python(True), import_time._env()
+    import_time._run(python, "import dsmrparse", env)  # byte code
+    counts = []
+    with tempfile.TemporaryDirectory(prefix="dsmrparse-callgrind-") as tmp:
+        for code in ("pass", "import dsmrparse"):
+            out = Path(tmp) / "import.out"
+            cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
+            subprocess.run([*cmd, python, "-c", code], env=env, check=True, capture_output=True)
+            counts.append(_instructions(out))
+    return counts[0], counts[1]
 
 
 def _instructions(path: Path) -> int:
@@ -358,7 +380,7 @@ def markdown(
     families: Sequence[str],
     times: dict[tuple[str, str, str], float],
     rates: dict[tuple[str, str], float] | None,
-    startup: tuple[float, float] | None,
+    start: tuple[tuple[float, float] | None, tuple[int, int] | None],
     shares: dict[str, tuple[float, list[str]]],
     instructions: dict[tuple[str, str, str], float] | None,
     rounds: int,
@@ -426,9 +448,16 @@ def markdown(
             dec, flo = rates.get((f, "columns decimal")), rates.get((f, "columns float"))
             if dec is not None and flo is not None:
                 fast = "yes" if min(dec, flo) >= 100 else ("floats only" if flo >= 100 else "no")
+                reason = why(f, fast == "yes")
+                taken = rates.get((f, "fast path"))
+                if fast != "yes" and taken is not None and taken < 100:
+                    reason = (
+                        f"the columnar fast path takes {taken:.0f}% of these telegrams; the rest "
+                        "go through parse() and Columns.append, in Python"
+                    )
                 lines.append(
                     f"| columns at 100 MB/s a core | {f} | {dec:.0f} MB/s decimals, "
-                    f"{flo:.0f} MB/s floats | {fast} | {why(f, fast == 'yes')} |"
+                    f"{flo:.0f} MB/s floats | {fast} | {reason} |"
                 )
         js = rates.get(("dsmr5", "json lines"))
         if js is not None:
@@ -442,11 +471,19 @@ def markdown(
                 f"| `-o x.parquet` within 1.5x of `iter_columns` | dsmr5 | {pq:.0f} against "
                 f"{dec:.0f} MB/s ({dec / pq:.1f}x) | {'yes' if dec / pq <= 1.5 else 'no'} | |"
             )
+    startup, import_counts = start
     if startup is not None:
         bare, full = startup
+        counted = ""
+        if import_counts is not None:
+            plain, loaded = import_counts
+            counted = (
+                f"; callgrind: {(loaded - plain) / 1e6:.1f}M instructions "
+                f"on a bare {plain / 1e6:.1f}M"
+            )
         lines.append(
             f"| `import dsmrparse` within 30 ms of a bare start | - | {full - bare:.1f} ms "
-            f"({full:.0f} against {bare:.0f} ms, medians of 15, venv without packages) "
+            f"({full:.0f} against {bare:.0f} ms, medians of 15, venv without packages{counted}) "
             f"| {'yes' if full - bare <= 30 else 'no'} | |"
         )
     if instructions:
@@ -486,7 +523,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rates = None if args.no_bulk else bulk(families, args.rounds, args.count, log)
     startup = None if args.no_bulk else import_ms()
     shares = {f: python_share(f, args.count) for f in families}
-    instructions = None
+    instructions, import_counts = None, None
     if args.callgrind:
         import shutil
 
@@ -494,7 +531,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             log("valgrind is not installed (apt-get install valgrind): no instruction counts")
         else:
             instructions = callgrind(families, args.count, log)
-    text = markdown(families, times, rates, startup, shares, instructions, args.rounds, args.count)
+            import_counts = None if args.no_bulk else import_instructions()
+    text = markdown(
+        families,
+        times,
+        rates,
+        (startup, import_counts),
+        shares,
+        instructions,
+        args.rounds,
+        args.count,
+    )
     print(text)
     for path in args.update or []:
         update(Path(path), text)
