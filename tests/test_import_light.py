@@ -9,6 +9,7 @@ brought in. The stand-ins that make this possible (lazy patterns, ``NamedTuple``
 from __future__ import annotations
 
 import ast
+import copy
 import os
 import pickle
 import re
@@ -93,6 +94,10 @@ def test_lazy_patterns_answer_like_compiled_ones() -> None:
     assert lazy.pattern == pattern and "lazy" in repr(lazy)
     ignoring = lazy_compile("abc", re.IGNORECASE)
     assert ignoring.match("ABC") is not None
+    copied = copy.deepcopy(lazy_compile(pattern))  # copies and pickles as a plain object
+    assert (
+        copied.match("12-3") is not None and pickle.loads(pickle.dumps(copied)).pattern == pattern
+    )
 
 
 def _pair() -> tuple[type, type]:

@@ -23,6 +23,9 @@ class _LazyPattern:
 
     def __getattr__(self, name: str) -> object:
         # called only for what the instance does not hold yet: the compiled pattern's attributes
+        # (not for special names, which copy and pickle probe for, nor before __init__ ran)
+        if name.startswith("__") or name in ("pattern", "flags"):
+            raise AttributeError(name)
         import re
 
         value = getattr(re.compile(self.pattern, self.flags), name)
