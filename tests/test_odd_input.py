@@ -273,6 +273,35 @@ def test_the_star_255_suffix_is_no_problem(twin: str) -> None:
     assert t.ok and t["electricity_imported_tariff_1"] == Decimal("1.000")
 
 
+def test_each_line_of_an_odd_spelling_says_its_problems_every_time(twin: str) -> None:
+    # the compiled twin keeps a spelling's verdict after its first line: every later line and
+    # telegram (spaced or not, short or long spelling) must still say exactly the same
+    from dsmrparse.obis import spelling_problem
+
+    lines = [
+        "1-0:72:32.0(00000)",
+        "1-0:72:32.0 (00000)",
+        "1-0:1.8.300(000001.000*kWh)",
+        "1-0:1.8.300 (000001.000*kWh)",
+        "1-0:1.8.2*255(000002.000*kWh)",
+        "1-0:1.8.2*255 (000002.000*kWh)",
+        "1-0:2.8.1 (000003.000*kWh)",
+        "1-0:2.8.1(000003.000*kWh)",
+        "001-000:002.008.002*255(000004.000*kWh)",  # past 16 bytes: not kept in a slot
+        "001-000:002.008.002*255 (000004.000*kWh)",
+    ]
+    expected = []
+    for number, line in enumerate(lines, start=5):
+        code, spaced = line.split("(")[0].rstrip(), line.split("(")[0].endswith(" ")
+        obis = dsmrparse.ObisCode.parse(code)
+        expected += [(m, number, str(obis)) for m in spelling_problem(code, str(obis), spaced)]
+    data = telegram(*DSMR5_LINES[:2], *lines)
+    for _ in range(3):
+        t = dsmrparse.parse(data)
+        got = [(p.message, p.line, p.obis) for p in t.problems]
+        assert got == expected
+
+
 # ---- 4. MBus without its device-type line, empty groups ------------------------------------
 
 

@@ -373,6 +373,7 @@ cdef struct _ObisSlot:
     uint64_t tail  # and its last 8 (they overlap, and cover every byte of a code up to 16 long)
     Py_ssize_t size  # (OBIS slots: negative when the code is not written plainly, _is_plain)
     PyObject* code
+    PyObject* note  # OBIS slots: _spelling_pair of the code's spelling once asked, else NULL
 
 cdef enum:
     _OBIS_SETS = 512  # of two slots each
@@ -380,15 +381,17 @@ cdef _ObisSlot _obis_slots[2 * _OBIS_SETS]
 
 
 cdef bint _plain = True  # what the last _obis_code call said of its code (_is_plain)
+cdef _ObisSlot* _last_slot = NULL  # the slot the last _obis_code call found or filled, if any
 
 
 cdef object _obis_code(const unsigned char* s, Py_ssize_t n):
     """The canonical code for s[0:n] (stripped code text), None when it is no OBIS code; _plain
     says whether s[0:n] was written plainly (_is_plain), kept in the slot with the code."""
-    global _plain
+    global _plain, _last_slot
     cdef uint64_t head = 0, tail = 0
     cdef size_t h
     cdef _ObisSlot* slot
+    _last_slot = NULL
     if n > 19 or n < 9:  # outside "1-2:3.4.5" ... "123-123:123.123.123": never canonical
         _plain = False
         return _canonical_slow(_text(s, 0, n))
@@ -406,6 +409,7 @@ cdef object _obis_code(const unsigned char* s, Py_ssize_t n):
             and (n <= 16 or memcmp(PyUnicode_DATA(<object>slot.code), s, n) == 0)
         ):
             _plain = slot.size > 0
+            _last_slot = slot
             return <object>slot.code
     _plain = _is_plain(s, n)
     if _is_canonical(s, n):
@@ -414,26 +418,30 @@ cdef object _obis_code(const unsigned char* s, Py_ssize_t n):
         code = _canonical_slow(_text(s, 0, n))
         if code is None or n > 16:  # (past 16 bytes the compare needs the text itself)
             return code
-    _keep(&_obis_slots[h], head, tail, n if _plain else -n, code)
+    _last_slot = _keep(&_obis_slots[h], head, tail, n if _plain else -n, code)
     return code
 
 
-cdef void _keep(_ObisSlot* pair, uint64_t head, uint64_t tail, Py_ssize_t size, object obj):
+cdef _ObisSlot* _keep(_ObisSlot* pair, uint64_t head, uint64_t tail, Py_ssize_t size,
+                      object obj):
     """Keep obj in a two-way set: in a free slot, else in the first, whose entry moves to the
-    second in place of the older one (look-ups try the first slot first)."""
+    second in place of the older one (look-ups try the first slot first). Gives the slot."""
     cdef _ObisSlot* slot = pair
     if pair[0].code != NULL:
         if pair[1].code == NULL:
             slot = pair + 1
         else:
             Py_XDECREF(pair[1].code)
+            Py_XDECREF(pair[1].note)
             pair[1] = pair[0]
             pair[0].code = NULL
     Py_INCREF(obj)
     slot.code = <PyObject*>obj
+    slot.note = NULL
     slot.head = head
     slot.tail = tail
     slot.size = size
+    return slot
 
 
 cdef inline str _text(const unsigned char* p, Py_ssize_t a, Py_ssize_t b):
@@ -744,9 +752,46 @@ cdef list _syntax(list found, str message, object line, object offset):
     return found
 
 
-cdef list _spelling(list found, str code, object obis, bint spaced, object line, object offset):
-    """found with the syntax problems of a line read as obis (obis.spelling_problem's)."""
-    for message in _spelling_problem(code, obis, spaced):
+# The syntax problems of a code spelling, as obis.spelling_problem gives them: they depend on the
+# spelling's text only, so each spelling costs the Python call once (kept in its OBIS slot, or
+# here when the spelling has none): a meter that writes "1-0:1.8.0*255" on every line would
+# otherwise pay a regular expression per line and telegram.
+cdef dict _spelling_cache = {}
+
+
+cdef tuple _spelling_pair(str code, object obis):
+    """(problems when the code touches its "(", problems when a space comes between)."""
+    pair = _spelling_cache.get(code)
+    if pair is None:
+        pair = (
+            tuple(_spelling_problem(code, obis, False)), tuple(_spelling_problem(code, obis, True))
+        )
+        if len(_spelling_cache) < 4096:
+            _spelling_cache[code] = pair
+    return <tuple>pair
+
+
+cdef list _spelling(list found, const unsigned char* p, Py_ssize_t a, Py_ssize_t b, object obis,
+                    bint spaced, object line, object offset):
+    """found with the syntax problems of a line whose code p[a:b] was read as obis (what
+    obis.spelling_problem says), the code being the one the last _obis_code call looked at."""
+    cdef _ObisSlot* slot = _last_slot
+    cdef _ObisSlot seen
+    if slot != NULL and slot.note != NULL:
+        pair = <tuple>slot.note
+    else:
+        if slot != NULL:
+            seen = slot[0]
+        pair = _spelling_pair(_text(p, a, b), obis)
+        # (the Python call may let another thread refill the slot: keep the pair only in the
+        # slot of this very spelling)
+        if (
+            slot != NULL and slot.note == NULL and slot.code == seen.code
+            and slot.head == seen.head and slot.tail == seen.tail and slot.size == seen.size
+        ):
+            Py_INCREF(pair)
+            slot.note = <PyObject*>pair
+    for message in <tuple>(<tuple>pair)[1 if spaced else 0]:
         if found is None:
             found = []
         found.append(dsmr_rec5(_Problem, "syntax", message, line, offset, obis))
@@ -874,8 +919,7 @@ cdef object _tokenize(bytes data):
                             else:
                                 if b != paren or not _plain:
                                     line_problems = _spelling(
-                                        line_problems, _text(p, a, b), obis, b != paren,
-                                        number, seg,
+                                        line_problems, p, a, b, obis, b != paren, number, seg,
                                     )
                                 table.add_line(obis, number, seg, e)
                                 table.commit_groups(ngroups)
