@@ -515,3 +515,35 @@ def test_crc_less_telegrams_with_odd_headers_survive_noise_between_them(twin: st
     kinds = [f.kind for f in frames]
     merged = [k for i, k in enumerate(kinds) if k != "junk" or kinds[i - 1 : i] != ["junk"]]
     assert merged == ["telegram", "junk", "telegram", "telegram"]
+
+
+def test_odd_spellings_read_in_threads_keep_their_own_problems(twin: str) -> None:
+    # the compiled twin keeps each spelling's verdict in a shared cache, filled while Python code
+    # runs (and other threads may run too): every thread must still see its own spelling's words
+    import threading
+
+    from dsmrparse.obis import spelling_problem
+
+    def case(k: int) -> tuple[bytes, list[str]]:
+        code = f"1-0:{k}.8.1*{k}" if k % 2 else f"1-0:{k}:8.1"
+        obis = str(dsmrparse.ObisCode.parse(code))
+        line = f"{code} (000001.000*kWh)" if k % 3 == 0 else f"{code}(000001.000*kWh)"
+        expected = spelling_problem(code, obis, k % 3 == 0)
+        return telegram(*DSMR5_LINES[:2], line), expected
+
+    cases = [case(k) for k in range(30, 60)]
+    failures: list[str] = []
+
+    def work(offset: int) -> None:
+        for i in range(150):
+            data, expected = cases[(offset + i) % len(cases)]
+            got = [p.message for p in dsmrparse.parse(data).problems]
+            if got != expected:
+                failures.append(f"{got} != {expected}")
+
+    threads = [threading.Thread(target=work, args=(n * 7,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []

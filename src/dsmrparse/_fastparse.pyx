@@ -387,14 +387,18 @@ cdef _ObisSlot* _last_slot = NULL  # the slot the last _obis_code call found or 
 cdef object _obis_code(const unsigned char* s, Py_ssize_t n):
     """The canonical code for s[0:n] (stripped code text), None when it is no OBIS code; _plain
     says whether s[0:n] was written plainly (_is_plain), kept in the slot with the code."""
+    # (_plain and _last_slot are set after the last call that may run Python code, so another
+    # thread's tokenizer cannot change them between here and the caller's look)
     global _plain, _last_slot
     cdef uint64_t head = 0, tail = 0
     cdef size_t h
     cdef _ObisSlot* slot
-    _last_slot = NULL
+    cdef bint plain
     if n > 19 or n < 9:  # outside "1-2:3.4.5" ... "123-123:123.123.123": never canonical
+        code = _canonical_slow(_text(s, 0, n))
         _plain = False
-        return _canonical_slow(_text(s, 0, n))
+        _last_slot = NULL
+        return code
     memcpy(&head, s, 8)
     memcpy(&tail, s + n - 8, 8)
     h = 2 * <size_t>(
@@ -411,14 +415,17 @@ cdef object _obis_code(const unsigned char* s, Py_ssize_t n):
             _plain = slot.size > 0
             _last_slot = slot
             return <object>slot.code
-    _plain = _is_plain(s, n)
+    plain = _is_plain(s, n)
     if _is_canonical(s, n):
         code = _text(s, 0, n)
     else:  # "1-0:1.8.0*255" and other spellings: kept by their own bytes if they have a code
         code = _canonical_slow(_text(s, 0, n))
         if code is None or n > 16:  # (past 16 bytes the compare needs the text itself)
+            _plain = plain
+            _last_slot = NULL
             return code
-    _last_slot = _keep(&_obis_slots[h], head, tail, n if _plain else -n, code)
+    _plain = plain
+    _last_slot = _keep(&_obis_slots[h], head, tail, n if plain else -n, code)
     return code
 
 
