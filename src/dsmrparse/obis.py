@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache, total_ordering
+from functools import total_ordering
 
 from ._lazyre import compile as lazy_compile
 
@@ -112,8 +112,7 @@ def code_problem(text: str) -> str | None:
     return "; ".join(reasons) or None
 
 
-@lru_cache(maxsize=1024)  # a meter writes the same odd codes (``*255``) in every telegram
-def spelling_problem(code: str, obis: str, spaced: bool) -> tuple[str, ...]:
+def spelling_problem(code: str, obis: str, spaced: bool) -> list[str]:
     """The syntax problems of an object line whose code was read as ``obis`` (the messages both
     parser twins give): an odd code, a space between the code and ``(``."""
     found = []
@@ -122,4 +121,4 @@ def spelling_problem(code: str, obis: str, spaced: bool) -> tuple[str, ...]:
         found.append(f"odd OBIS code {code[:40]!r}: {reason}; read as {obis}")
     if spaced:
         found.append(f"space between the OBIS code {obis} and '('")
-    return tuple(found)
+    return found
