@@ -84,24 +84,18 @@ cdef int _scan_time(const Py_UCS1* s, Py_ssize_t n, _Time* t) noexcept nogil:
     return 1
 
 
-cdef class _Zone:
-    """A TimeContext's zone as offset tables per year, and its two fixed offsets."""
+cdef class _Offsets:
+    """A zone's offset tables, per year, read when first asked for (shared by the contexts of one
+    zone: with and without trusted flags)."""
 
-    cdef object zone, winter, summer
-    cdef int winter_s, summer_s  # their offsets in seconds
-    cdef bint flags
+    cdef object zone
     cdef _YearTable* years
 
-    def __cinit__(self, ctx):
+    def __cinit__(self, zone):
         self.years = <_YearTable*>calloc(_LAST_YEAR - _FIRST_YEAR + 1, sizeof(_YearTable))
         if self.years == NULL:
             raise MemoryError()
-        self.zone = ctx.zone
-        self.winter = ctx.winter
-        self.summer = ctx.summer
-        self.flags = ctx.flags
-        self.winter_s = _seconds(self.winter.utcoffset(None))
-        self.summer_s = _seconds(self.summer.utcoffset(None))
+        self.zone = zone
 
     def __dealloc__(self):
         free(self.years)
@@ -124,6 +118,37 @@ cdef class _Zone:
                     t.at[i], t.before[i], t.after[i] = found[1][i]
                 t.state = 1
         return t if t.state == 1 else NULL
+
+
+# zone (a ZoneInfo: one object per key) -> its _Offsets
+cdef dict _offsets = {}
+
+
+cdef class _Zone:
+    """A TimeContext as C: its zone's offset tables, its two fixed offsets, its flag rule."""
+
+    cdef _Offsets offsets
+    cdef object winter, summer
+    cdef int winter_s, summer_s  # their offsets in seconds
+    cdef bint flags
+
+    def __cinit__(self, ctx):
+        zone = ctx.zone
+        found = _offsets.get(zone)
+        if found is None:
+            found = _Offsets(zone)
+            if len(_offsets) >= 64:
+                _offsets.clear()
+            _offsets[zone] = found
+        self.offsets = found
+        self.winter = ctx.winter
+        self.summer = ctx.summer
+        self.flags = ctx.flags
+        self.winter_s = _seconds(self.winter.utcoffset(None))
+        self.summer_s = _seconds(self.summer.utcoffset(None))
+
+    cdef inline _YearTable* year(self, int year) except? NULL:
+        return self.offsets.year(year)
 
     cdef int says(self, _YearTable* t, long long wall) noexcept:
         """TimeContext.says_at for the wall time (seconds since 1970, read as if UTC)."""

@@ -8,7 +8,7 @@ answer is the zone's own answer: the tests compare both on every hour of several
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timezone, tzinfo
 
 __all__ = ["year_table", "FIRST_YEAR", "LAST_YEAR"]
 
@@ -17,14 +17,14 @@ __all__ = ["year_table", "FIRST_YEAR", "LAST_YEAR"]
 FIRST_YEAR = 1971
 LAST_YEAR = 2199
 
-_STEP = 6 * 3600  # sampling step: no zone changes its offset twice within six hours
+_STEP = 86400  # sampling step: no zone changes its offset and back within one day
 _MARGIN = 3 * 86400  # UTC instants this far around the year cover its wall times in any zone
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def _offset(zone: tzinfo, instant: int) -> int | None:
     """The zone's UTC offset at a UTC instant (seconds), or None when not whole seconds."""
-    delta = (_EPOCH + timedelta(seconds=instant)).astimezone(zone).utcoffset()
+    delta = datetime.fromtimestamp(instant, zone).utcoffset()
     if delta is None or delta.microseconds:
         return None
     return delta.days * 86400 + delta.seconds
