@@ -2,9 +2,11 @@
 # cython: initializedcheck=False
 """The Cython twin of ``_purepy.py``: same functions, same results, byte for byte.
 
-``_purepy`` is the reference. Everything off the hot path (odd OBIS spellings, timestamps without
-a DST flag, COSEM dates, malformed values) is handed to the same Python functions the pure twin
-uses, so every value and every error message is identical by construction.
+``_purepy`` is the reference. Everything off the hot path (odd OBIS spellings, COSEM dates,
+malformed values) is handed to the same Python functions the pure twin uses, so every value and
+every error message is identical by construction. Timestamps (``_fasttime.pxi``: offsets from a
+table of each zone's changes) and the COMPLEX converters (``_fastcomplex.pxi``) are in C, and
+hand anything they are not sure of to those Python functions.
 """
 
 cimport cython
@@ -1252,8 +1254,9 @@ cdef int _kind_code(object kind) except? -2:
 def convert(lines, plan, ctx, bint memo=False):
     """Typed entries for the object lines, following the profile's plan.
 
-    COMPLEX rows call the row's converter (Python, shared by both twins); objects the plan does not
-    know are kept with ``name`` and ``value`` None and their raw groups.
+    COMPLEX rows call the row's converter (the library's own converters run in C here, with the
+    results of the Python ones); objects the plan does not know are kept with ``name`` and
+    ``value`` None and their raw groups.
 
     ``memo=True`` (for a profile's own plan, which nobody changes) lets a line that is byte for
     byte the line at the same place of the previous telegram reuse that telegram's entry: a meter

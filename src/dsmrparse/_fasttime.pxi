@@ -208,18 +208,18 @@ cdef inline int _wall_offset(_YearTable* t, long long wall, int fold) noexcept n
     return off
 
 
-# TimeContext -> its _Zone (None: not a plain TimeContext, values.py answers), and the last one
-# asked, which is nearly always the one asked next.
+# TimeContext -> its _Zone (None: not a plain TimeContext, values.py answers), and the last pair
+# asked for (one object, swapped whole: threads), which is nearly always the one asked next.
 cdef dict _zones = {}
-cdef object _last_ctx = None
-cdef object _last_zone = None
+cdef tuple _last_zone = (None, None)
 
 
 cdef object _zone_for(object ctx):
-    global _last_ctx, _last_zone
+    global _last_zone
     cdef PyObject* found
-    if ctx is _last_ctx:
-        return _last_zone
+    cdef tuple last = _last_zone
+    if <object>PyTuple_GET_ITEM(last, 0) is ctx:
+        return <object>PyTuple_GET_ITEM(last, 1)
     if type(ctx) is not _TimeContext:
         zone = None
     else:
@@ -234,7 +234,7 @@ cdef object _zone_for(object ctx):
             if len(_zones) >= 64:  # contexts are cached per (zone, flags): a handful
                 _zones.clear()
             _zones[ctx] = zone
-    _last_ctx, _last_zone = ctx, zone
+    _last_zone = (ctx, zone)
     return zone
 
 
