@@ -7,6 +7,7 @@ with str keys, lists, tuples and records is handed to the reference writer. ``_f
 re-exports ``dumps`` and ``entries_json`` (the twins share one API).
 """
 
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.dict cimport PyDict_CheckExact
 from cpython.list cimport PyList_CheckExact
 from cpython.long cimport PyLong_CheckExact
@@ -37,7 +38,7 @@ from ._jsonform import dumps_reference as _dumps
 from ._jsonform import entries_json as _entries_json
 from ._types import Entry
 
-__all__ = ["dumps", "entries_json"]
+__all__ = ["dumps", "entries_json", "json_lines", "telegram_json"]
 
 
 cdef object _Decimal = Decimal
@@ -334,3 +335,312 @@ def entries_json(entries):
         entries = tuple(entries)  # (read twice should the reference writer have to take over)
     text = _written(entries, True)
     return _entries_json(entries) if text is None else text
+
+
+cdef inline int _lit(_Out* out, bytes s) except -1:
+    """A literal's bytes (its length from the object, not counted by hand)."""
+    return _put(out, PyBytes_AS_STRING(s), PyBytes_GET_SIZE(s))
+
+
+# ---- whole telegrams: Telegram.to_json, and the JSON lines of ``dsmrparse parse`` ----------
+# The same text as _jsonform.telegram_json_reference (Telegram._form through dumps), written in
+# one pass: the form's dict, the MBus devices' dicts and the text between them are never built.
+
+cdef object _Telegram = None  # the classes, on first use (telegram imports this module's peers)
+cdef object _Problem = None
+cdef object _MBusDevice = None
+cdef object _Reading = None
+cdef object _inferred_type = None
+cdef object _telegram_reference = None
+cdef dict _MBUS_ROLES = None
+cdef dict _DEVICE_TYPES = None
+cdef dict _SHORTCUTS = None
+cdef bytes _FORMAT_HEAD = None  # '{"format":"dsmrparse/1","profile":'
+cdef tuple _SHORTCUT_KINDS = ("gas", "water", "heat")
+
+
+cdef int _load() except -1:
+    global _Telegram, _Problem, _MBusDevice, _Reading, _inferred_type, _telegram_reference
+    global _MBUS_ROLES, _DEVICE_TYPES, _SHORTCUTS, _FORMAT_HEAD
+    from . import telegram
+    from ._jsonform import telegram_json_reference
+    from ._types import Problem, Reading
+
+    _MBUS_ROLES = telegram._MBUS_ROLES
+    _DEVICE_TYPES = telegram.DEVICE_TYPES
+    _SHORTCUTS = telegram._SHORTCUTS
+    _MBusDevice = telegram.MBusDevice
+    _inferred_type = telegram._inferred_type
+    _Reading = Reading
+    _Problem = Problem
+    _telegram_reference = telegram_json_reference
+    _FORMAT_HEAD = ('{"format":' + _dumps(telegram.FORMAT) + ',"profile":').encode()
+    _Telegram = telegram.Telegram  # (last: the mark that all the above are set)
+    return 0
+
+
+# datetime -> isoformat(), by identity: one timestamp is written up to three times per
+# telegram (the telegram's time, an MBus reading in objects and in mbus).
+cdef enum:
+    _STAMP_SLOTS = 64
+cdef _NumberSlot _stamp_slots[_STAMP_SLOTS]
+
+
+cdef int _put_stamp(_Out* out, object value) except -1:
+    """A datetime as its isoformat() in a JSON string."""
+    cdef size_t h = (<size_t><PyObject*>value >> 4) & (_STAMP_SLOTS - 1)
+    cdef _NumberSlot* slot = &_stamp_slots[h]
+    if slot.number != <PyObject*>value:
+        text = value.isoformat()
+        Py_INCREF(value)
+        Py_INCREF(text)
+        Py_XDECREF(slot.number)
+        Py_XDECREF(slot.text)
+        slot.number = <PyObject*>value
+        slot.text = <PyObject*>text
+    return _put_string(out, <object>slot.text)
+
+
+cdef object _mbus_of(object t):
+    """Telegram.mbus, with the scan over the entries in C (most entries are not MBus ones)."""
+    cdef dict parts = None
+    cdef dict slot
+    devices = t._mbus
+    if devices is not None:
+        return devices
+    for e in t._entries:
+        name = <object>PyTuple_GET_ITEM(e, 1)
+        if name is None:
+            continue
+        role = _MBUS_ROLES.get(name)
+        if role is None:
+            continue
+        obis = <object>PyTuple_GET_ITEM(e, 0)
+        channel = int(obis[obis.index("-") + 1 : obis.index(":")])
+        if parts is None:
+            parts = {}
+        slot = parts.setdefault(channel, {})
+        if role == "reading":
+            slot.setdefault(
+                role,
+                _Reading(
+                    <object>PyTuple_GET_ITEM(e, 4),
+                    <object>PyTuple_GET_ITEM(e, 2),
+                    <object>PyTuple_GET_ITEM(e, 3),
+                ),
+            )
+        else:
+            slot.setdefault(role, <object>PyTuple_GET_ITEM(e, 2))
+    devices = {}
+    if parts is not None:
+        for ch, slot in sorted(parts.items()):
+            device_type = slot.get("device_type")
+            inferred = False
+            if device_type is None:
+                device_type = _inferred_type(slot.get("reading"), t._profile)
+                inferred = device_type is not None
+            devices[ch] = _MBusDevice(
+                ch,
+                device_type,
+                slot.get("equipment_id"),
+                slot.get("reading"),
+                slot.get("valve"),
+                inferred,
+            )
+    t._mbus = devices
+    return devices
+
+
+cdef int _put_device(_Out* out, object d) except -1:
+    """MBusDevice.to_dict() as JSON."""
+    channel, device_type, equipment_id, r, valve, inferred = d
+    _lit(out, b'{"channel":')
+    _put_value(out, channel)
+    _lit(out, b',"device_type":')
+    _put_value(out, device_type)
+    _lit(out, b',"kind":')
+    _put_value(out, _DEVICE_TYPES.get(device_type) if device_type is not None else None)
+    _lit(out, b',"equipment_id":')
+    _put_value(out, equipment_id)
+    _lit(out, b',"timestamp":')
+    if r:
+        stamp = r.timestamp
+        if type(stamp) is _datetime:
+            _put_stamp(out, stamp)
+        else:
+            _put_value(out, _value_json_of(stamp))
+        _lit(out, b',"value":')
+        _put_value(out, r.value)
+        _lit(out, b',"unit":')
+        _put_value(out, r.unit)
+    else:
+        _lit(out, b'null,"value":null,"unit":null')
+    _lit(out, b',"valve":')
+    _put_value(out, valve)
+    _lit(out, b',"alive":')
+    _put_value(out, d.alive)
+    _lit(out, b',"device_type_inferred":')
+    _put_value(out, inferred)
+    return _lit(out, b"}")
+
+
+cdef object _value_json_of(object value):
+    from ._types import as_json_value
+
+    return as_json_value(value)
+
+
+cdef int _put_channels(_Out* out, object t, object devices) except -1:
+    """Telegram._shortcut_channels() as JSON."""
+    cdef bint first = True
+    pins = t._pins
+    _lit(out, b"{")
+    for kind in _SHORTCUT_KINDS:
+        if not first:
+            _lit(out, b",")
+        first = False
+        _put_string(out, kind)
+        _lit(out, b":")
+        pinned = pins.get(kind) if pins else None
+        if pinned is not None:
+            _put_value(out, pinned if pinned in devices else None)
+            continue
+        if not devices:
+            _lit(out, b"null")
+            continue
+        types = _SHORTCUTS[kind]
+        best = None
+        for device in devices.values():  # the first of the newest, as max() picks
+            if device.device_type in types and device.alive and (
+                best is None or device.reading.timestamp > best.reading.timestamp
+            ):
+                best = device
+        _put_value(out, None if best is None else best.channel)
+    return _lit(out, b"}")
+
+
+cdef int _put_problem(_Out* out, object p) except -1:
+    """Problem._asdict() as JSON."""
+    cdef Py_ssize_t k
+    cdef tuple fields = _Problem._fields
+    _lit(out, b"{")
+    for k in range(len(fields)):
+        if k:
+            _lit(out, b",")
+        _put_string(out, fields[k])
+        _lit(out, b":")
+        _put_value(out, <object>PyTuple_GET_ITEM(p, k))
+    return _lit(out, b"}")
+
+
+cdef bint _plain_telegram(object t) except -1:
+    """A Telegram whose parts have the types this writer knows (else the reference writes it)."""
+    if type(t) is not _Telegram or not PyTuple_CheckExact(t._entries):
+        return False
+    for p in t._problems:
+        if type(p) is not _Problem:
+            return False
+    return True
+
+
+cdef int _put_telegram(_Out* out, object t) except -1:
+    """Telegram.to_json() as UTF-8, for a _plain_telegram."""
+    cdef Py_ssize_t k
+    tokens = t._tokens
+    header = tokens.header
+    _lit(out, _FORMAT_HEAD)
+    _put_value(out, t._profile.name)
+    _lit(out, b',"profile_reason":')
+    _put_value(out, t._reason)
+    _lit(out, b',"header":')
+    _put_value(out, header)
+    _lit(out, b',"manufacturer":')
+    _put_value(out, header[0:3])
+    _lit(out, b',"crc":{"status":')
+    _put_value(out, tokens.crc)
+    _lit(out, b',"given":')
+    given = tokens.crc_given
+    _put_value(out, None if given < 0 else f"{given:04X}")
+    _lit(out, b',"computed":')
+    _put_value(out, f"{tokens.crc_computed:04X}")
+    _lit(out, b',"checked_as_crlf":')
+    _put_value(out, tokens.crc_repaired)
+    _lit(out, b'},"line_ending":')
+    _put_value(out, tokens.line_ending)
+    _lit(out, b',"timestamp":')
+    stamp = t.timestamp
+    if stamp is None:
+        _lit(out, b"null")
+    elif type(stamp) is _datetime:
+        _put_stamp(out, stamp)
+    else:
+        _put_value(out, stamp.isoformat())
+    _lit(out, b',"objects":')
+    _put_entries(out, t._entries)
+    _lit(out, b',"mbus":[')
+    devices = _mbus_of(t)
+    k = 0
+    for d in devices.values():
+        if k:
+            _lit(out, b",")
+        k += 1
+        _put_device(out, d)
+    _lit(out, b'],"mbus_channels":')
+    _put_channels(out, t, devices)
+    _lit(out, b',"problems":[')
+    k = 0
+    for p in t._problems:
+        if k:
+            _lit(out, b",")
+        k += 1
+        _put_problem(out, p)
+    return _lit(out, b"]}")
+
+
+def telegram_json(t):
+    """Telegram.to_json(): the interchange form as one line of JSON."""
+    cdef _Out out
+    cdef object text = None
+    if _Telegram is None:
+        _load()
+    if not _plain_telegram(t):
+        return _telegram_reference(t)
+    out.buf = NULL
+    out.size = out.cap = 0
+    try:
+        _reserve(&out, 8192)
+        _put_telegram(&out, t)
+        text = PyUnicode_DecodeUTF8(out.buf, out.size, NULL)
+    except UnicodeEncodeError:  # a lone surrogate: the reference writes it as json.dumps does
+        pass
+    finally:
+        free(out.buf)
+    return _telegram_reference(t) if text is None else text
+
+
+def json_lines(items):
+    """The JSON lines of ``dsmrparse parse``, as UTF-8: each item's to_json() and a newline
+    (Telegrams written here; other records, such as a damaged frame, by their own to_json)."""
+    cdef _Out out
+    cdef Py_ssize_t mark
+    if _Telegram is None:
+        _load()
+    out.buf = NULL
+    out.size = out.cap = 0
+    try:
+        _reserve(&out, 65536)
+        for item in items:
+            mark = out.size
+            try:
+                if _plain_telegram(item):
+                    _put_telegram(&out, item)
+                else:
+                    _put_text(&out, item.to_json())
+            except UnicodeEncodeError:
+                out.size = mark
+                _lit(&out, item.to_json().encode("utf-8"))
+            _lit(&out, b"\n")
+        return out.buf[:out.size]
+    finally:
+        free(out.buf)
+
