@@ -8,6 +8,17 @@ re-exports ``dumps`` and ``entries_json`` (the twins share one API).
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.datetime cimport (
+    PyDateTime_DATE_GET_HOUR,
+    PyDateTime_DATE_GET_MICROSECOND,
+    PyDateTime_DATE_GET_MINUTE,
+    PyDateTime_DATE_GET_SECOND,
+    PyDateTime_GET_DAY,
+    PyDateTime_GET_MONTH,
+    PyDateTime_GET_YEAR,
+    datetime_tzinfo,
+    import_datetime,
+)
 from cpython.dict cimport PyDict_CheckExact
 from cpython.list cimport PyList_CheckExact
 from cpython.long cimport PyLong_CheckExact
@@ -17,6 +28,9 @@ from cpython.tuple cimport PyTuple_Check, PyTuple_CheckExact, PyTuple_GET_ITEM
 from cpython.unicode cimport PyUnicode_CheckExact
 from libc.stdlib cimport free, realloc
 from libc.string cimport memcpy
+
+cdef extern from "Python.h":
+    bint PyUnicode_IS_COMPACT_ASCII(object o)
 
 from ._capi cimport (
     PyDict_Next,
@@ -30,7 +44,7 @@ from ._capi cimport (
     PyUnicode_KIND,
 )
 
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 
 from ._jsonform import decimal_text, value_json
@@ -43,6 +57,8 @@ __all__ = ["dumps", "entries_json", "json_lines", "telegram_json"]
 
 cdef object _Decimal = Decimal
 cdef object _datetime = datetime
+cdef object _timezone = timezone
+import_datetime()
 cdef object _Entry = Entry
 cdef object _decimal_text = decimal_text
 cdef object _value_json = value_json
@@ -93,6 +109,11 @@ cdef inline int _put(_Out* out, const char* s, Py_ssize_t n) except -1:
     return 0
 
 
+cdef inline int _lit(_Out* out, bytes s) except -1:
+    """A literal's bytes (its length from the object, not counted by hand)."""
+    return _put(out, PyBytes_AS_STRING(s), PyBytes_GET_SIZE(s))
+
+
 cdef int _put_text(_Out* out, object text) except -1:
     """A Python str's characters, UTF-8 encoded, as they are (no quotes, no escapes)."""
     cdef Py_ssize_t n
@@ -104,7 +125,12 @@ cdef int _put_string(_Out* out, object text) except -1:
     """A JSON string: json's escapes for '"', '\\' and control characters, the rest as is."""
     cdef Py_ssize_t n, i, run = 0
     cdef unsigned char c
-    cdef const unsigned char* s = <const unsigned char*>PyUnicode_AsUTF8AndSize(text, &n)
+    cdef const unsigned char* s
+    if PyUnicode_IS_COMPACT_ASCII(text):  # (most text: its bytes are its UTF-8, no call needed)
+        n = PyUnicode_GET_LENGTH(text)
+        s = <const unsigned char*>PyUnicode_DATA(text)
+    else:
+        s = <const unsigned char*>PyUnicode_AsUTF8AndSize(text, &n)
     _reserve(out, n + 2)
     out.buf[out.size] = 0x22
     out.size += 1
@@ -184,6 +210,55 @@ cdef int _put_int(_Out* out, object value) except -1:
     return _put(out, digits + i, 24 - i)
 
 
+# a fixed offset's text in isoformat() ("+01:00"), by its timezone: the same few every time
+cdef dict _OFFSET_TEXT = {}
+
+
+cdef inline void _digits(char* at, int value, int width):
+    while width:
+        width -= 1
+        at[width] = <char>(0x30 + value % 10)
+        value //= 10
+
+
+cdef int _put_datetime(_Out* out, object value) except -1:
+    """A datetime as a JSON string of its isoformat(): written here for a naive time or one
+    with a fixed offset (datetime.timezone), by isoformat() for any other zone."""
+    cdef char text[32]
+    cdef int n = 19, year, micro
+    tz = <object>datetime_tzinfo(value)
+    if tz is not None and type(tz) is not _timezone:
+        return _put_string(out, value.isoformat())
+    year = PyDateTime_GET_YEAR(value)
+    if year > 9999:  # (cannot be: datetime stops at 9999)
+        return _put_string(out, value.isoformat())
+    text[0] = 0x22
+    _digits(text + 1, year, 4)
+    text[5] = 0x2D
+    _digits(text + 6, PyDateTime_GET_MONTH(value), 2)
+    text[8] = 0x2D
+    _digits(text + 9, PyDateTime_GET_DAY(value), 2)
+    text[11] = 0x54
+    _digits(text + 12, PyDateTime_DATE_GET_HOUR(value), 2)
+    text[14] = 0x3A
+    _digits(text + 15, PyDateTime_DATE_GET_MINUTE(value), 2)
+    text[17] = 0x3A
+    _digits(text + 18, PyDateTime_DATE_GET_SECOND(value), 2)
+    n = 20
+    micro = PyDateTime_DATE_GET_MICROSECOND(value)
+    if micro:
+        text[20] = 0x2E
+        _digits(text + 21, micro, 6)
+        n = 27
+    _put(out, text, n)
+    if tz is not None:
+        offset = _OFFSET_TEXT.get(tz)
+        if offset is None:
+            offset = _OFFSET_TEXT[tz] = value.isoformat()[n - 1 :].encode("ascii")
+        _lit(out, offset)
+    return _put(out, b'"', 1)
+
+
 cdef int _put_value(_Out* out, object value, int depth=0) except -1:
     """Any interchange value: what _jsonform.dumps writes for it."""
     cdef Py_ssize_t pos = 0, k, n
@@ -203,7 +278,7 @@ cdef int _put_value(_Out* out, object value, int depth=0) except -1:
     if type(value) is _Decimal:
         return _put_decimal(out, value)
     if type(value) is _datetime:
-        return _put_string(out, value.isoformat())
+        return _put_datetime(out, value)
     if depth < 64:
         if PyDict_CheckExact(value):
             for key_object in value:  # json's own rules for keys other than str
@@ -276,7 +351,10 @@ cdef int _put_entry(_Out* out, object e) except -1:
     stamp = <object>PyTuple_GET_ITEM(e, 4)
     if stamp is not None:
         _put(out, b',"timestamp":', 13)
-        _put_string(out, stamp.isoformat())
+        if type(stamp) is _datetime:
+            _put_datetime(out, stamp)
+        else:
+            _put_string(out, stamp.isoformat())
     _put(out, b',"raw":[', 8)
     raw = <object>PyTuple_GET_ITEM(e, 5)
     n = len(raw)
@@ -337,18 +415,12 @@ def entries_json(entries):
     return _entries_json(entries) if text is None else text
 
 
-cdef inline int _lit(_Out* out, bytes s) except -1:
-    """A literal's bytes (its length from the object, not counted by hand)."""
-    return _put(out, PyBytes_AS_STRING(s), PyBytes_GET_SIZE(s))
-
-
 # ---- whole telegrams: Telegram.to_json, and the JSON lines of ``dsmrparse parse`` ----------
 # The same text as _jsonform.telegram_json_reference (Telegram._form through dumps), written in
 # one pass: the form's dict, the MBus devices' dicts and the text between them are never built.
 
 cdef object _Telegram = None  # the classes, on first use (telegram imports this module's peers)
 cdef object _Problem = None
-cdef object _MBusDevice = None
 cdef object _Reading = None
 cdef object _inferred_type = None
 cdef object _telegram_reference = None
@@ -360,7 +432,7 @@ cdef tuple _SHORTCUT_KINDS = ("gas", "water", "heat")
 
 
 cdef int _load() except -1:
-    global _Telegram, _Problem, _MBusDevice, _Reading, _inferred_type, _telegram_reference
+    global _Telegram, _Problem, _Reading, _inferred_type, _telegram_reference
     global _MBUS_ROLES, _DEVICE_TYPES, _SHORTCUTS, _FORMAT_HEAD
     from . import telegram
     from ._jsonform import telegram_json_reference
@@ -369,7 +441,6 @@ cdef int _load() except -1:
     _MBUS_ROLES = telegram._MBUS_ROLES
     _DEVICE_TYPES = telegram.DEVICE_TYPES
     _SHORTCUTS = telegram._SHORTCUTS
-    _MBusDevice = telegram.MBusDevice
     _inferred_type = telegram._inferred_type
     _Reading = Reading
     _Problem = Problem
@@ -379,35 +450,20 @@ cdef int _load() except -1:
     return 0
 
 
-# datetime -> isoformat(), by identity: one timestamp is written up to three times per
-# telegram (the telegram's time, an MBus reading in objects and in mbus).
-cdef enum:
-    _STAMP_SLOTS = 64
-cdef _NumberSlot _stamp_slots[_STAMP_SLOTS]
+cdef object _UNSET = object()
 
 
-cdef int _put_stamp(_Out* out, object value) except -1:
-    """A datetime as its isoformat() in a JSON string."""
-    cdef size_t h = (<size_t><PyObject*>value >> 4) & (_STAMP_SLOTS - 1)
-    cdef _NumberSlot* slot = &_stamp_slots[h]
-    if slot.number != <PyObject*>value:
-        text = value.isoformat()
-        Py_INCREF(value)
-        Py_INCREF(text)
-        Py_XDECREF(slot.number)
-        Py_XDECREF(slot.text)
-        slot.number = <PyObject*>value
-        slot.text = <PyObject*>text
-    return _put_string(out, <object>slot.text)
-
-
-cdef object _mbus_of(object t):
-    """Telegram.mbus, with the scan over the entries in C (most entries are not MBus ones)."""
+cdef list _devices_of(object t):
+    """Telegram.mbus as (channel, device_type, equipment_id, reading, valve, inferred) tuples,
+    in channel order; the scan over the entries in C (most are not MBus ones), and no
+    MBusDevice built (a Telegram that already has them gives them)."""
     cdef dict parts = None
-    cdef dict slot
-    devices = t._mbus
-    if devices is not None:
-        return devices
+    cdef list slot
+    cdef list devices = []
+    cdef Py_ssize_t at
+    known = t._mbus
+    if known is not None:
+        return [tuple(d) for d in known.values()]
     for e in t._entries:
         name = <object>PyTuple_GET_ITEM(e, 1)
         if name is None:
@@ -419,39 +475,44 @@ cdef object _mbus_of(object t):
         channel = int(obis[obis.index("-") + 1 : obis.index(":")])
         if parts is None:
             parts = {}
-        slot = parts.setdefault(channel, {})
-        if role == "reading":
-            slot.setdefault(
-                role,
-                _Reading(
+        slot = parts.get(channel)
+        if slot is None:
+            slot = parts[channel] = [_UNSET, _UNSET, _UNSET, _UNSET]
+        at = _ROLE_SLOT[role]
+        if slot[at] is _UNSET:  # (the first line of a role wins, as setdefault does)
+            if at == 2:
+                slot[at] = (
                     <object>PyTuple_GET_ITEM(e, 4),
                     <object>PyTuple_GET_ITEM(e, 2),
                     <object>PyTuple_GET_ITEM(e, 3),
-                ),
+                )
+            else:
+                slot[at] = <object>PyTuple_GET_ITEM(e, 2)
+    if parts is None:
+        return devices
+    for ch, slot in sorted(parts.items()):
+        device_type, equipment_id, reading, valve = [None if v is _UNSET else v for v in slot]
+        inferred = False
+        if device_type is None:
+            device_type = _inferred_type(
+                None if reading is None else _Reading(*reading), t._profile
             )
-        else:
-            slot.setdefault(role, <object>PyTuple_GET_ITEM(e, 2))
-    devices = {}
-    if parts is not None:
-        for ch, slot in sorted(parts.items()):
-            device_type = slot.get("device_type")
-            inferred = False
-            if device_type is None:
-                device_type = _inferred_type(slot.get("reading"), t._profile)
-                inferred = device_type is not None
-            devices[ch] = _MBusDevice(
-                ch,
-                device_type,
-                slot.get("equipment_id"),
-                slot.get("reading"),
-                slot.get("valve"),
-                inferred,
-            )
-    t._mbus = devices
+            inferred = device_type is not None
+        devices.append((ch, device_type, equipment_id, reading, valve, inferred))
     return devices
 
 
-cdef int _put_device(_Out* out, object d) except -1:
+cdef dict _ROLE_SLOT = {"device_type": 0, "equipment_id": 1, "reading": 2, "valve": 3}
+
+
+cdef inline bint _alive(object device_type, object reading):
+    """MBusDevice.alive."""
+    return not (device_type is None or device_type == 0) and reading is not None and (
+        reading[0] is not None
+    )
+
+
+cdef int _put_device(_Out* out, tuple d) except -1:
     """MBusDevice.to_dict() as JSON."""
     channel, device_type, equipment_id, r, valve, inferred = d
     _lit(out, b'{"channel":')
@@ -463,22 +524,19 @@ cdef int _put_device(_Out* out, object d) except -1:
     _lit(out, b',"equipment_id":')
     _put_value(out, equipment_id)
     _lit(out, b',"timestamp":')
-    if r:
-        stamp = r.timestamp
-        if type(stamp) is _datetime:
-            _put_stamp(out, stamp)
-        else:
-            _put_value(out, _value_json_of(stamp))
+    if r is not None:
+        stamp, value, unit = r
+        _put_value(out, stamp if type(stamp) is _datetime else _value_json_of(stamp))
         _lit(out, b',"value":')
-        _put_value(out, r.value)
+        _put_value(out, value)
         _lit(out, b',"unit":')
-        _put_value(out, r.unit)
+        _put_value(out, unit)
     else:
         _lit(out, b'null,"value":null,"unit":null')
     _lit(out, b',"valve":')
     _put_value(out, valve)
     _lit(out, b',"alive":')
-    _put_value(out, d.alive)
+    _put_value(out, _alive(device_type, r))
     _lit(out, b',"device_type_inferred":')
     _put_value(out, inferred)
     return _lit(out, b"}")
@@ -490,7 +548,7 @@ cdef object _value_json_of(object value):
     return as_json_value(value)
 
 
-cdef int _put_channels(_Out* out, object t, object devices) except -1:
+cdef int _put_channels(_Out* out, object t, list devices) except -1:
     """Telegram._shortcut_channels() as JSON."""
     cdef bint first = True
     pins = t._pins
@@ -503,19 +561,16 @@ cdef int _put_channels(_Out* out, object t, object devices) except -1:
         _lit(out, b":")
         pinned = pins.get(kind) if pins else None
         if pinned is not None:
-            _put_value(out, pinned if pinned in devices else None)
-            continue
-        if not devices:
-            _lit(out, b"null")
+            _put_value(out, pinned if any([d[0] == pinned for d in devices]) else None)
             continue
         types = _SHORTCUTS[kind]
         best = None
-        for device in devices.values():  # the first of the newest, as max() picks
-            if device.device_type in types and device.alive and (
-                best is None or device.reading.timestamp > best.reading.timestamp
+        for device in devices:  # the first of the newest, as max() picks
+            if device[1] in types and _alive(device[1], device[3]) and (
+                best is None or device[3][0] > best[3][0]
             ):
                 best = device
-        _put_value(out, None if best is None else best.channel)
+        _put_value(out, None if best is None else best[0])
     return _lit(out, b"}")
 
 
@@ -537,10 +592,25 @@ cdef bint _plain_telegram(object t) except -1:
     """A Telegram whose parts have the types this writer knows (else the reference writes it)."""
     if type(t) is not _Telegram or not PyTuple_CheckExact(t._entries):
         return False
+    for e in t._entries:
+        if type(e) is not _Entry:
+            return False
     for p in t._problems:
         if type(p) is not _Problem:
             return False
     return True
+
+
+cdef object _stamp_of(object t):
+    """Telegram.timestamp."""
+    index = t._index
+    if index is not None:
+        e = index.get("0-0:1.0.0")
+        return <object>PyTuple_GET_ITEM(e, 2) if e is not None else None
+    for e in t._entries:
+        if <object>PyTuple_GET_ITEM(e, 0) == "0-0:1.0.0":
+            return <object>PyTuple_GET_ITEM(e, 2)
+    return None
 
 
 cdef int _put_telegram(_Out* out, object t) except -1:
@@ -568,19 +638,19 @@ cdef int _put_telegram(_Out* out, object t) except -1:
     _lit(out, b'},"line_ending":')
     _put_value(out, tokens.line_ending)
     _lit(out, b',"timestamp":')
-    stamp = t.timestamp
+    stamp = _stamp_of(t)
     if stamp is None:
         _lit(out, b"null")
     elif type(stamp) is _datetime:
-        _put_stamp(out, stamp)
+        _put_datetime(out, stamp)
     else:
         _put_value(out, stamp.isoformat())
     _lit(out, b',"objects":')
     _put_entries(out, t._entries)
     _lit(out, b',"mbus":[')
-    devices = _mbus_of(t)
+    devices = _devices_of(t)
     k = 0
-    for d in devices.values():
+    for d in devices:
         if k:
             _lit(out, b",")
         k += 1
