@@ -111,7 +111,7 @@ class Target:
                 raise OutputError(f"cannot write {self.name}: {exc.strerror or exc}") from None
         return self.handle
 
-    def open_binary(self) -> IO[bytes]:
+    def open_binary(self) -> IO[bytes] | _TextSink:
         """Where to write UTF-8 bytes (the JSON lines, made as bytes in C): the file opened in
         binary mode, or the buffer under stdout (with what stdout holds written first)."""
         if self.path is None:

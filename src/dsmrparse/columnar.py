@@ -26,9 +26,9 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import accumulate, compress
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from itertools import accumulate, compress
 from typing import IO, Any
 
 from . import _impl

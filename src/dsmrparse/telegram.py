@@ -7,7 +7,11 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ._jsonform import dumps, entry_item, telegram_json
+from ._jsonform import (
+    dumps,  # noqa: F401 (re-exported: files, columnar, sources import it here)
+    entry_item,
+    telegram_json,
+)
 from ._types import Entry, Problem, Reading, Tokens, as_json_value
 
 if TYPE_CHECKING:
