@@ -26,6 +26,7 @@ from cpython.object cimport PyObject
 from cpython.ref cimport Py_INCREF, Py_XDECREF
 from cpython.tuple cimport PyTuple_Check, PyTuple_CheckExact, PyTuple_GET_ITEM
 from cpython.unicode cimport PyUnicode_CheckExact
+from libc.stdint cimport uint64_t
 from libc.stdlib cimport free, realloc
 from libc.string cimport memcpy
 
@@ -121,6 +122,26 @@ cdef int _put_text(_Out* out, object text) except -1:
     return _put(out, s, n)
 
 
+cdef inline bint _needs_escape(const unsigned char* s, Py_ssize_t n):
+    """Whether any byte is '"', '\\' or a control character: eight bytes at a time (the
+    "has a byte less than" word test, exact for any bytes), the tail one by one."""
+    cdef uint64_t w, q, b
+    cdef uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL
+    cdef Py_ssize_t i = 0
+    while i + 8 <= n:
+        memcpy(&w, s + i, 8)
+        q = w ^ (0x22 * ones)
+        b = w ^ (0x5C * ones)
+        if (((w - 0x20 * ones) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs:
+            return True
+        i += 8
+    while i < n:
+        if _ESCAPE_SIZE[s[i]]:
+            return True
+        i += 1
+    return False
+
+
 cdef int _put_string(_Out* out, object text) except -1:
     """A JSON string: json's escapes for '"', '\\' and control characters, the rest as is."""
     cdef Py_ssize_t n, i, run = 0
@@ -134,6 +155,11 @@ cdef int _put_string(_Out* out, object text) except -1:
     _reserve(out, n + 2)
     out.buf[out.size] = 0x22
     out.size += 1
+    if not _needs_escape(s, n):  # (nearly all text: one copy)
+        memcpy(out.buf + out.size, s, n)
+        out.buf[out.size + n] = 0x22
+        out.size += n + 1
+        return 0
     for i in range(n):
         c = s[i]
         if _ESCAPE_SIZE[c]:
@@ -453,6 +479,32 @@ cdef int _load() except -1:
 cdef object _UNSET = object()
 
 
+cdef object _channel_of(object obis):
+    """``int(obis[obis.index("-") + 1 : obis.index(":")])``: read in C for "0-1:24.2.1"."""
+    cdef Py_ssize_t n, i, dash = -1
+    cdef const Py_UCS1* s
+    cdef long value = 0
+    if PyUnicode_IS_COMPACT_ASCII(obis):
+        n = PyUnicode_GET_LENGTH(obis)
+        s = <const Py_UCS1*>PyUnicode_DATA(obis)
+        for i in range(n):
+            if s[i] == 0x2D:
+                dash = i
+                break
+        if dash >= 0:
+            i = dash + 1
+            while i < n and 0x30 <= s[i] <= 0x39 and i - dash < 10:
+                value = value * 10 + (s[i] - 0x30)
+                i += 1
+            if i < n and s[i] == 0x3A and i > dash + 1:
+                for k in range(dash):  # (":" before "-": the slice is another one)
+                    if s[k] == 0x3A:
+                        break
+                else:
+                    return value
+    return int(obis[obis.index("-") + 1 : obis.index(":")])
+
+
 cdef list _devices_of(object t):
     """Telegram.mbus as (channel, device_type, equipment_id, reading, valve, inferred) tuples,
     in channel order; the scan over the entries in C (most are not MBus ones), and no
@@ -472,7 +524,7 @@ cdef list _devices_of(object t):
         if role is None:
             continue
         obis = <object>PyTuple_GET_ITEM(e, 0)
-        channel = int(obis[obis.index("-") + 1 : obis.index(":")])
+        channel = _channel_of(obis)
         if parts is None:
             parts = {}
         slot = parts.get(channel)
