@@ -362,7 +362,7 @@ def _render_columns(
     damaged = [(d.source, off, d.kind, d.error, d.to_json()) for off, d in left]
     counts.update(f"record:{d.kind}" for _, d in left)
     counts["telegrams"] = len(out)
-    counts.update(f"crc:{crc}" for crc in out.columns["crc"].values)
+    counts.update({f"crc:{crc}": n for crc, n in Counter(out.columns["crc"].values).items()})
     counts.update({f"problem:{kind}": n for kind, n in out.problem_kinds.items()})
     return out, {"counts": counts, "damaged": damaged, "end": end}
 
