@@ -273,6 +273,35 @@ def test_the_star_255_suffix_is_no_problem(twin: str) -> None:
     assert t.ok and t["electricity_imported_tariff_1"] == Decimal("1.000")
 
 
+def test_each_line_of_an_odd_spelling_says_its_problems_every_time(twin: str) -> None:
+    # the compiled twin keeps a spelling's verdict after its first line: every later line and
+    # telegram (spaced or not, short or long spelling) must still say exactly the same
+    from dsmrparse.obis import spelling_problem
+
+    lines = [
+        "1-0:72:32.0(00000)",
+        "1-0:72:32.0 (00000)",
+        "1-0:1.8.300(000001.000*kWh)",
+        "1-0:1.8.300 (000001.000*kWh)",
+        "1-0:1.8.2*255(000002.000*kWh)",
+        "1-0:1.8.2*255 (000002.000*kWh)",
+        "1-0:2.8.1 (000003.000*kWh)",
+        "1-0:2.8.1(000003.000*kWh)",
+        "001-000:002.008.002*255(000004.000*kWh)",  # past 16 bytes: not kept in a slot
+        "001-000:002.008.002*255 (000004.000*kWh)",
+    ]
+    expected = []
+    for number, line in enumerate(lines, start=5):
+        code, spaced = line.split("(")[0].rstrip(), line.split("(")[0].endswith(" ")
+        obis = dsmrparse.ObisCode.parse(code)
+        expected += [(m, number, str(obis)) for m in spelling_problem(code, str(obis), spaced)]
+    data = telegram(*DSMR5_LINES[:2], *lines)
+    for _ in range(3):
+        t = dsmrparse.parse(data)
+        got = [(p.message, p.line, p.obis) for p in t.problems]
+        assert got == expected
+
+
 # ---- 4. MBus without its device-type line, empty groups ------------------------------------
 
 
@@ -486,3 +515,35 @@ def test_crc_less_telegrams_with_odd_headers_survive_noise_between_them(twin: st
     kinds = [f.kind for f in frames]
     merged = [k for i, k in enumerate(kinds) if k != "junk" or kinds[i - 1 : i] != ["junk"]]
     assert merged == ["telegram", "junk", "telegram", "telegram"]
+
+
+def test_odd_spellings_read_in_threads_keep_their_own_problems(twin: str) -> None:
+    # the compiled twin keeps each spelling's verdict in a shared cache, filled while Python code
+    # runs (and other threads may run too): every thread must still see its own spelling's words
+    import threading
+
+    from dsmrparse.obis import spelling_problem
+
+    def case(k: int) -> tuple[bytes, list[str]]:
+        code = f"1-0:{k}.8.1*{k}" if k % 2 else f"1-0:{k}:8.1"
+        obis = str(dsmrparse.ObisCode.parse(code))
+        line = f"{code} (000001.000*kWh)" if k % 3 == 0 else f"{code}(000001.000*kWh)"
+        expected = spelling_problem(code, obis, k % 3 == 0)
+        return telegram(*DSMR5_LINES[:2], line), expected
+
+    cases = [case(k) for k in range(30, 60)]
+    failures: list[str] = []
+
+    def work(offset: int) -> None:
+        for i in range(150):
+            data, expected = cases[(offset + i) % len(cases)]
+            got = [p.message for p in dsmrparse.parse(data).problems]
+            if got != expected:
+                failures.append(f"{got} != {expected}")
+
+    threads = [threading.Thread(target=work, args=(n * 7,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []

@@ -109,6 +109,15 @@ def test_device_endpoints(server: Server) -> None:
     settings = {r["name"]: r for r in server.json("/api/v1/dev/settings")["settings"]}
     assert settings["ed_tariff1"]["type"] == "f" and settings["ed_tariff1"]["max"] == 10
     assert settings["hostname"]["type"] == "s" and "maxlen" in settings["hostname"]
+    # the server's own settings are listed too, so the settings page can show and edit them
+    assert settings["readings_days"] == {
+        "name": "readings_days",
+        "value": 10,
+        "type": "i",
+        "min": 1,
+        "max": 3660,
+    }
+    assert settings["mqtt_discovery_prefix"]["maxlen"] == 60
 
 
 def test_v2_metrics_and_openapi(server: Server) -> None:

@@ -373,6 +373,7 @@ cdef struct _ObisSlot:
     uint64_t tail  # and its last 8 (they overlap, and cover every byte of a code up to 16 long)
     Py_ssize_t size  # (OBIS slots: negative when the code is not written plainly, _is_plain)
     PyObject* code
+    PyObject* note  # OBIS slots: _spelling_pair of the code's spelling once asked, else NULL
 
 cdef enum:
     _OBIS_SETS = 512  # of two slots each
@@ -380,18 +381,24 @@ cdef _ObisSlot _obis_slots[2 * _OBIS_SETS]
 
 
 cdef bint _plain = True  # what the last _obis_code call said of its code (_is_plain)
+cdef _ObisSlot* _last_slot = NULL  # the slot the last _obis_code call found or filled, if any
 
 
 cdef object _obis_code(const unsigned char* s, Py_ssize_t n):
     """The canonical code for s[0:n] (stripped code text), None when it is no OBIS code; _plain
     says whether s[0:n] was written plainly (_is_plain), kept in the slot with the code."""
-    global _plain
+    # (_plain and _last_slot are set after the last call that may run Python code, so another
+    # thread's tokenizer cannot change them between here and the caller's look)
+    global _plain, _last_slot
     cdef uint64_t head = 0, tail = 0
     cdef size_t h
     cdef _ObisSlot* slot
+    cdef bint plain
     if n > 19 or n < 9:  # outside "1-2:3.4.5" ... "123-123:123.123.123": never canonical
+        code = _canonical_slow(_text(s, 0, n))
         _plain = False
-        return _canonical_slow(_text(s, 0, n))
+        _last_slot = NULL
+        return code
     memcpy(&head, s, 8)
     memcpy(&tail, s + n - 8, 8)
     h = 2 * <size_t>(
@@ -406,34 +413,42 @@ cdef object _obis_code(const unsigned char* s, Py_ssize_t n):
             and (n <= 16 or memcmp(PyUnicode_DATA(<object>slot.code), s, n) == 0)
         ):
             _plain = slot.size > 0
+            _last_slot = slot
             return <object>slot.code
-    _plain = _is_plain(s, n)
+    plain = _is_plain(s, n)
     if _is_canonical(s, n):
         code = _text(s, 0, n)
     else:  # "1-0:1.8.0*255" and other spellings: kept by their own bytes if they have a code
         code = _canonical_slow(_text(s, 0, n))
         if code is None or n > 16:  # (past 16 bytes the compare needs the text itself)
+            _plain = plain
+            _last_slot = NULL
             return code
-    _keep(&_obis_slots[h], head, tail, n if _plain else -n, code)
+    _plain = plain
+    _last_slot = _keep(&_obis_slots[h], head, tail, n if plain else -n, code)
     return code
 
 
-cdef void _keep(_ObisSlot* pair, uint64_t head, uint64_t tail, Py_ssize_t size, object obj):
+cdef _ObisSlot* _keep(_ObisSlot* pair, uint64_t head, uint64_t tail, Py_ssize_t size,
+                      object obj):
     """Keep obj in a two-way set: in a free slot, else in the first, whose entry moves to the
-    second in place of the older one (look-ups try the first slot first)."""
+    second in place of the older one (look-ups try the first slot first). Gives the slot."""
     cdef _ObisSlot* slot = pair
     if pair[0].code != NULL:
         if pair[1].code == NULL:
             slot = pair + 1
         else:
             Py_XDECREF(pair[1].code)
+            Py_XDECREF(pair[1].note)
             pair[1] = pair[0]
             pair[0].code = NULL
     Py_INCREF(obj)
     slot.code = <PyObject*>obj
+    slot.note = NULL
     slot.head = head
     slot.tail = tail
     slot.size = size
+    return slot
 
 
 cdef inline str _text(const unsigned char* p, Py_ssize_t a, Py_ssize_t b):
@@ -744,9 +759,49 @@ cdef list _syntax(list found, str message, object line, object offset):
     return found
 
 
-cdef list _spelling(list found, str code, object obis, bint spaced, object line, object offset):
-    """found with the syntax problems of a line read as obis (obis.spelling_problem's)."""
-    for message in _spelling_problem(code, obis, spaced):
+# The syntax problems of a code spelling, as obis.spelling_problem gives them: they depend on the
+# spelling's text only, so each spelling costs the Python call once (kept in its OBIS slot, or
+# here when the spelling has none): a meter that writes "1-0:1.8.0*255" on every line would
+# otherwise pay a regular expression per line and telegram.
+cdef dict _spelling_cache = {}
+
+
+cdef tuple _spelling_pair(str code, object obis):
+    """(problems when the code touches its "(", problems when a space comes between)."""
+    pair = _spelling_cache.get(code)
+    if pair is None:
+        pair = (
+            tuple(_spelling_problem(code, obis, False)), tuple(_spelling_problem(code, obis, True))
+        )
+        if len(_spelling_cache) < 4096:
+            _spelling_cache[code] = pair
+    return <tuple>pair
+
+
+cdef list _spelling(list found, const unsigned char* p, Py_ssize_t a, Py_ssize_t b, object obis,
+                    bint spaced, object line, object offset):
+    """found with the syntax problems of a line whose code p[a:b] was read as obis (what
+    obis.spelling_problem says), the code being the one the last _obis_code call looked at."""
+    cdef _ObisSlot* slot = _last_slot
+    cdef _ObisSlot seen
+    seen.code = NULL
+    seen.head = seen.tail = 0
+    seen.size = 0
+    if slot != NULL and slot.note != NULL:
+        pair = <tuple>slot.note
+    else:
+        if slot != NULL:
+            seen = slot[0]
+        pair = _spelling_pair(_text(p, a, b), obis)
+        # (the Python call may let another thread refill the slot: keep the pair only in the
+        # slot of this very spelling)
+        if (
+            slot != NULL and slot.note == NULL and slot.code == seen.code
+            and slot.head == seen.head and slot.tail == seen.tail and slot.size == seen.size
+        ):
+            Py_INCREF(pair)
+            slot.note = <PyObject*>pair
+    for message in <tuple>(<tuple>pair)[1 if spaced else 0]:
         if found is None:
             found = []
         found.append(dsmr_rec5(_Problem, "syntax", message, line, offset, obis))
@@ -874,8 +929,7 @@ cdef object _tokenize(bytes data):
                             else:
                                 if b != paren or not _plain:
                                     line_problems = _spelling(
-                                        line_problems, _text(p, a, b), obis, b != paren,
-                                        number, seg,
+                                        line_problems, p, a, b, obis, b != paren, number, seg,
                                     )
                                 table.add_line(obis, number, seg, e)
                                 table.commit_groups(ngroups)
@@ -1079,8 +1133,219 @@ cdef enum:
 cdef _ObisSlot _decimal_slots[2 * _DECIMAL_SETS]
 
 
+# A fresh Decimal(str) costs about 1,100 instructions, half of them the constructor's argument
+# parsing, the context look-up and a copy of the text; the number itself is one machine word.
+# CPython 3.11 gives C no way to make a Decimal from a coefficient and an exponent, so this fills
+# the object the way _decimal's own constructor does (PyDecObject: the object head, a cached hash,
+# an mpd_t and four inline words of 10**19 each) -- but only after _decimal_self_check has seen
+# that objects made so are field for field the ones Decimal(str) makes, on many shapes (checked
+# on the first register, not at import); on any difference, or another Python, every Decimal
+# comes from Decimal(str) as before.
+cdef extern from *:
+    """
+    #include <stdint.h>
+    typedef struct {
+        uint8_t flags;
+        Py_ssize_t exp, digits, len, alloc;
+        uint64_t *data;
+    } dsmr_mpd_t;
+    typedef struct {
+        PyObject_HEAD
+        Py_hash_t hash;
+        dsmr_mpd_t dec;
+        uint64_t data[4];
+    } dsmr_decobject;
+    #define DSMR_MPD_NEG 1
+    #define DSMR_MPD_STATIC 16
+    #define DSMR_MPD_STATIC_DATA 32
+    #define DSMR_DEC_WORDS 4
+
+    /* Fields of a Decimal, for the self-check: NULL if the object is not laid out as assumed. */
+    static int dsmr_dec_fields(PyObject *o, Py_ssize_t *hash, int *flags, Py_ssize_t *exp,
+                               Py_ssize_t *digits, Py_ssize_t *len, Py_ssize_t *alloc,
+                               int *inline_data, uint64_t *word0) {
+        dsmr_decobject *d = (dsmr_decobject *)o;
+        *hash = d->hash;
+        *flags = d->dec.flags;
+        *exp = d->dec.exp;
+        *digits = d->dec.digits;
+        *len = d->dec.len;
+        *alloc = d->dec.alloc;
+        *inline_data = d->dec.data == d->data;
+        *word0 = *inline_data && d->dec.len >= 1 ? d->data[0] : 0;
+        return 0;
+    }
+
+    /* The Decimal of s[0:n], a number [+-]?digits[.digits] with at least one digit, when its
+       coefficient has at most 19 digits (one word): 1 with *out set, 0 when the caller must
+       use Decimal(str), -1 with an exception set. */
+    static int dsmr_dec_build(PyObject *type, const unsigned char *s, Py_ssize_t n,
+                              PyObject **out) {
+        PyTypeObject *tp = (PyTypeObject *)type;
+        dsmr_decobject *d;
+        uint64_t coef = 0;
+        Py_ssize_t i = 0, ndigits = 0, frac = 0, digits;
+        int neg = 0, dot = 0;
+        unsigned char c;
+        if (n > 0 && (s[0] == '+' || s[0] == '-')) {
+            neg = s[0] == '-';
+            i = 1;
+        }
+        for (; i < n; i++) {
+            c = s[i];
+            if (c == '.') {
+                if (dot) return 0;
+                dot = 1;
+                continue;
+            }
+            if (c < '0' || c > '9') return 0;
+            frac += dot;
+            if (coef == 0 && c == '0') continue;  /* leading zeros */
+            if (++ndigits > 19) return 0;
+            coef = coef * 10 + (uint64_t)(c - '0');
+        }
+        digits = ndigits ? ndigits : 1;
+        d = (dsmr_decobject *)tp->tp_alloc(tp, 0);
+        if (d == NULL) return -1;
+        d->hash = -1;
+        d->dec.flags = DSMR_MPD_STATIC | DSMR_MPD_STATIC_DATA | (neg ? DSMR_MPD_NEG : 0);
+        d->dec.exp = -frac;
+        d->dec.digits = digits;
+        d->dec.len = 1;
+        d->dec.alloc = DSMR_DEC_WORDS;
+        d->dec.data = d->data;
+        d->data[0] = coef;
+        *out = (PyObject *)d;
+        return 1;
+    }
+    """
+    int dsmr_dec_fields(object o, Py_ssize_t* hash, int* flags, Py_ssize_t* exp,
+                        Py_ssize_t* digits, Py_ssize_t* len, Py_ssize_t* alloc,
+                        int* inline_data, uint64_t* word0)
+    int dsmr_dec_build(object type, const unsigned char* s, Py_ssize_t n,
+                       PyObject** out) except -1
+    const size_t DSMR_DEC_SIZE "sizeof(dsmr_decobject)"
+
+
+cdef int _decimal_fast = -1  # _decimal_self_check's verdict (-1: not asked yet)
+
+
+cdef inline bint _decimal_filled() except -1:
+    """Whether Decimals are built with dsmr_dec_build (the self-check runs on the first ask)."""
+    global _decimal_fast
+    if _decimal_fast < 0:
+        _decimal_fast = 1 if _decimal_self_check() else 0
+    return _decimal_fast == 1
+
+
+cdef object _decimal_built(const unsigned char* s, Py_ssize_t n):
+    """dsmr_dec_build's Decimal of s[0:n], None when it cannot make that one."""
+    cdef PyObject* out = NULL
+    if dsmr_dec_build(_Decimal, s, n, &out) == 0:
+        return None
+    value = <object>out
+    Py_XDECREF(out)  # (<object> took its own reference)
+    return value
+
+
+cdef bint _same_decimal(object mine, object ref, bint deep) except -1:
+    """True when two Decimals agree field for field (ref fresh from Decimal(str), not hashed),
+    and (deep) in their text, hash, tuple and arithmetic."""
+    cdef Py_ssize_t h1, e1, g1, l1, a1, h2, e2, g2, l2, a2
+    cdef int f1, f2, i1, i2
+    cdef uint64_t w1, w2
+    dsmr_dec_fields(mine, &h1, &f1, &e1, &g1, &l1, &a1, &i1, &w1)
+    dsmr_dec_fields(ref, &h2, &f2, &e2, &g2, &l2, &a2, &i2, &w2)
+    if not (h1 == h2 == -1 and f1 == f2 and e1 == e2 and g1 == g2 and l1 == l2 == 1
+            and a1 == a2 and i1 and i2 and w1 == w2):
+        return False
+    if type(mine) is not type(ref) or str(mine) != str(ref):
+        return False
+    return not deep or (
+        repr(mine) == repr(ref)
+        and mine == ref and hash(mine) == hash(ref) and mine.as_tuple() == ref.as_tuple()
+        and mine + ref == ref + ref and mine * 3 == ref * 3
+    )
+
+
+def _decimal_shapes():
+    """Register texts of many shapes: signs, zeros, leading zeros, dots at either end, 1 to 19
+    digits, exponents 0 to -19 (a fixed sequence, so every import checks the same ones)."""
+    yield from (
+        "0", "-0", "+0", "0.0", "-0.000", "000", "00000.00000", "1", "-1", "+1", ".5", "-.5",
+        "5.", "-5.", "0.001", "000123.456", "00052185.7825309", "-0000.0010", "9" * 19,
+        "-" + "9" * 19, "0." + "9" * 19, "9" * 10 + "." + "9" * 9, "1" + "0" * 18,
+        "0" * 30 + "1", "0." + "0" * 25 + "7", "18446744073709551615"[:19],
+    )
+    cdef uint64_t x = 0x9E3779B97F4A7C15ULL
+    for _ in range(64):
+        x ^= x << 13
+        x ^= x >> 7
+        x ^= x << 17
+        digits = str(x)[: 1 + <int>(x % 19)]
+        point = <int>((x >> 20) % (len(digits) + 1))
+        text = digits[:point] + "." + digits[point:] if (x >> 30) & 1 else digits
+        yield ("-" if (x >> 31) & 1 else "") + ("0" * <int>((x >> 40) % 4)) + text
+
+
+def _decimal_self_check() -> bool:
+    """Whether dsmr_dec_build makes exactly the Decimals Decimal(str) makes, here."""
+    import sys
+    if sys.version_info[:2] != (3, 11) or sys.implementation.name != "cpython":
+        return False
+    if not (
+        Decimal.__module__ == "decimal" and type(Decimal).__name__ == "type"
+        and Decimal.__basicsize__ == DSMR_DEC_SIZE and Decimal.__itemsize__ == 0
+        and Decimal.__flags__ & (1 << 14) == 0  # not collected by the cycle GC
+        and Decimal(0).__sizeof__() == DSMR_DEC_SIZE
+    ):
+        return False
+    try:
+        import _decimal
+    except ImportError:  # the pure-Python decimal module: another layout altogether
+        return False
+    if _decimal.Decimal is not Decimal:
+        return False
+    for number, text in enumerate(_decimal_shapes()):
+        data = text.encode("ascii")
+        mine = _decimal_built(data, len(data))
+        if mine is None:
+            if sum(c.isdigit() for c in text.lstrip("+-").lstrip("0.")) <= 19:
+                return False
+            continue
+        if not _same_decimal(mine, Decimal(text), number < 32):
+            return False
+    return True
+
+
+def decimal_builder() -> str:
+    """How the compiled twin makes a register's Decimal: "filled" (built in C, checked at
+    import against Decimal(str)) or "from text" (Decimal(str))."""
+    return "filled" if _decimal_filled() else "from text"
+
+
+def _decimal_of(str text, bint filled=True):
+    """The Decimal the quantity path makes of text (a plain number), without the recent-values
+    cache; filled=False asks for Decimal(str). For tests that compare the two."""
+    data = text.encode("latin-1")
+    if filled and _decimal_filled():
+        value = _decimal_built(data, len(data))
+        if value is not None:
+            return value
+    return _Decimal(text)
+
+
 cdef inline object _number_text(object text, Py_ssize_t end):
     return text if end == PyUnicode_GET_LENGTH(text) else PyUnicode_Substring(text, 0, end)
+
+
+cdef inline object _new_decimal(object text, const Py_UCS1* s, Py_ssize_t end):
+    """A fresh Decimal of text[0:end] (a number _number_end accepted)."""
+    if _decimal_fast == 1 or (_decimal_fast < 0 and _decimal_filled()):
+        value = _decimal_built(s, end)
+        if value is not None:
+            return value
+    return _Decimal(_number_text(text, end))
 
 
 cdef object _decimal(object text, const Py_UCS1* s, Py_ssize_t end):
@@ -1089,7 +1354,7 @@ cdef object _decimal(object text, const Py_UCS1* s, Py_ssize_t end):
     cdef size_t h, j
     cdef _ObisSlot* slot
     if end > 16 or end < 1:
-        return _Decimal(_number_text(text, end))
+        return _new_decimal(text, s, end)
     memcpy(&head, s, 8 if end >= 8 else end)
     if end > 8:
         memcpy(&tail, s + end - 8, 8)
@@ -1100,7 +1365,7 @@ cdef object _decimal(object text, const Py_UCS1* s, Py_ssize_t end):
         slot = &_decimal_slots[j]
         if slot.code != NULL and slot.head == head and slot.tail == tail and slot.size == end:
             return <object>slot.code
-    value = _Decimal(_number_text(text, end))
+    value = _new_decimal(text, s, end)
     _keep(&_decimal_slots[h], head, tail, end, value)
     return value
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from .. import dumps
 from ..telegram import Telegram
 from . import firmware
+from .bridge import is_bridge_telegram
 from .events import Hub
 from .settings import Settings
 from .store import Store
@@ -108,6 +109,8 @@ class Logger:
         if local is None:  # meters without a clock: the time it arrived, in the meter's zone
             local = datetime.fromtimestamp(received, zone or timezone.utc)
         power = (telegram.get("power_imported"), telegram.get("power_exported"))
+        # a telegram written from a JSON-only bridge's fields is not the meter's own raw text
+        own = not is_bridge_telegram(telegram)
         store_error = self.store.error
         stored = self.store.add(
             received,
@@ -115,14 +118,14 @@ class Logger:
             zone,
             self.registers(telegram),
             power=(_decimal(power[0]), _decimal(power[1])),
-            raw=telegram.raw,
+            raw=telegram.raw if own else None,
             resolution=self.settings.readings_resolution,
             keep_days=self.settings.readings_days,
         )
         if self.store.error != store_error and self.hub.queues:  # a full disk, or room again
             self.hub.publish("status", dumps(self.status_dict()))
         values = self._remember(telegram, received)
-        if self.settings.capture:
+        if self.settings.capture and own:
             self._capture(telegram, local)
         if self.hub.queues:
             self.hub.publish("telegram", self.telegram_event() or "")

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from .. import parse
+from ..errors import DsmrError
 from ..telegram import Telegram
 from .logger import Logger
 
@@ -65,6 +66,7 @@ async def run_source(logger: Logger, spec: str, options: dict[str, Any]) -> None
     """Read a live source until cancelled; what it skips is counted, never fatal."""
     from ..hardware import Skipped
     from ..hardware import open as open_source
+    from .bridge import telegram_from_bridge
 
     loop = asyncio.get_running_loop()
 
@@ -91,8 +93,14 @@ async def run_source(logger: Logger, spec: str, options: dict[str, Any]) -> None
             if isinstance(item, Telegram):
                 logger.status("reading")
                 logger.ingest(item)
-            else:  # a JSON-only bridge gives no raw telegram, so no history of ours to keep
-                logger.skipped(f"{type(item).__name__} from a JSON-only bridge is not stored")
+            else:  # a JSON-only bridge: its fields, written as a telegram of ours
+                try:
+                    telegram = telegram_from_bridge(item)
+                except (DsmrError, ValueError) as exc:
+                    logger.skipped(f"a reading of a JSON-only bridge cannot be stored: {exc}")
+                    continue
+                logger.status("reading")
+                logger.ingest(telegram)
         logger.status("finished")  # a file (without follow) has an end; serving goes on
     finally:
         source.close()

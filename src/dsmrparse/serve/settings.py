@@ -108,9 +108,11 @@ class Settings:
         return new
 
     def firmware_view(self) -> list[dict[str, Any]]:
-        """The ``settings`` list of ``GET /api/v1/dev/settings`` (the firmware's shape)."""
+        """The ``settings`` list of ``GET /api/v1/dev/settings`` (the firmware's shape): the
+        firmware's settings, then the server's own, so a form built from the list offers every
+        setting a POST accepts."""
         rows: list[dict[str, Any]] = []
-        for name, (kind, low, high) in FIRMWARE_SETTINGS.items():
+        for name, (kind, low, high) in (FIRMWARE_SETTINGS | OWN_SETTINGS).items():
             value = getattr(self, name)
             if name == "mqtt_passwd" and value:
                 value = MASK

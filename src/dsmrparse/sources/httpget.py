@@ -173,9 +173,7 @@ def _connect(host: str, port: int, clock: _Clock) -> socket.socket:
     raise LinkLost(f"GET {clock.url}: {cause}")
 
 
-def _handshake(
-    sock: socket.socket, host: str, tls: ssl.SSLContext, clock: _Clock
-) -> socket.socket:
+def _handshake(sock: socket.socket, host: str, tls: ssl.SSLContext, clock: _Clock) -> socket.socket:
     wrapped = tls.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
     wrapped.setblocking(False)
     while True:

@@ -170,8 +170,7 @@ def _pyserial() -> Any:
         import serial
     except ImportError:
         raise MissingDependency(
-            "serial and rfc2217:// sources need pyserial: "
-            "pip install 'dsmrparse[serial]'"
+            "serial and rfc2217:// sources need pyserial: pip install 'dsmrparse[serial]'"
         ) from None
     return serial
 
