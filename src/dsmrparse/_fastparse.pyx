@@ -2,9 +2,11 @@
 # cython: initializedcheck=False
 """The Cython twin of ``_purepy.py``: same functions, same results, byte for byte.
 
-``_purepy`` is the reference. Everything off the hot path (odd OBIS spellings, timestamps without
-a DST flag, COSEM dates, malformed values) is handed to the same Python functions the pure twin
-uses, so every value and every error message is identical by construction.
+``_purepy`` is the reference. Everything off the hot path (odd OBIS spellings, COSEM dates,
+malformed values) is handed to the same Python functions the pure twin uses, so every value and
+every error message is identical by construction. Timestamps (``_fasttime.pxi``: offsets from a
+table of each zone's changes) and the COMPLEX converters (``_fastcomplex.pxi``) are in C, and
+hand anything they are not sure of to those Python functions.
 """
 
 cimport cython
@@ -1370,9 +1372,12 @@ cdef object _decimal(object text, const Py_UCS1* s, Py_ssize_t end):
     return value
 
 
-# The zone's verdict on wall-clock hours asked lately (TimeContext.says_at), in a small
-# direct-mapped cache: a meter's timestamps (its clock, its MBus readings) stay in one or two
-# hours for an hour, so the Python call is made about once an hour.
+include "_fasttime.pxi"
+
+
+# The zone's verdict on wall-clock hours asked lately (TimeContext.says_at), for contexts the
+# tables above cannot answer for, in a small direct-mapped cache: a meter's timestamps (its clock,
+# its MBus readings) stay in one or two hours for an hour.
 cdef enum:
     _SAYS_SLOTS = 8
 cdef list _says_ctx = [None] * _SAYS_SLOTS  # (strong references: compared by identity)
@@ -1383,6 +1388,12 @@ cdef int _says_value[_SAYS_SLOTS]
 cdef int _zone_says(object ctx, int year, int month, int day, int hour) except -1:
     cdef long long key = ((<long long>year * 13 + month) * 32 + day) * 24 + hour
     cdef int slot = key & (_SAYS_SLOTS - 1)
+    cdef _YearTable* table
+    zone = _zone_for(ctx)
+    if zone is not None:
+        table = (<_Zone>zone).year(year)
+        if table != NULL:
+            return (<_Zone>zone).says(table, _days_from_civil(year, month, day) * 86400 + hour * 3600)
     if PyList_GET_ITEM(_says_ctx, slot) == <PyObject*>ctx and _says_key[slot] == key:
         return _says_value[slot]
     value = ctx.says_at(year, month, day, hour)
@@ -1393,18 +1404,16 @@ cdef int _zone_says(object ctx, int year, int month, int day, int hour) except -
 
 
 cdef class _Converter:
-    """One convert() call's state: the time context, its two fixed offsets fetched once, and the
-    unit of the last quantity (a second return value without a tuple)."""
+    """One convert() call's state: the time context, and the unit (and for COMPLEX rows the
+    timestamp) of the last value (second return values without a tuple)."""
 
-    cdef object ctx, summer, winter, unit
+    cdef object ctx, unit, stamp
     cdef bint flags
     cdef bint check  # the last timestamp's S/W flag needs flag_problem's look
 
     def __cinit__(self, ctx):
         self.ctx = ctx
         self.flags = getattr(ctx, "flags", True)
-        self.summer = _NOFAST
-        self.winter = _NOFAST
         self.check = False
 
     cdef object quantity(self, object text, object expected):
@@ -1436,33 +1445,15 @@ cdef class _Converter:
         return value
 
     cdef object timestamp(self, object text):
-        cdef Py_ssize_t n
-        cdef _Stamp st
-        cdef int verdict = -1
-        cdef const Py_UCS1* s = _ucs1(text, &n)
-        if s != NULL:
-            verdict = _scan_stamp(s, n, &st)
-        if verdict == 0:
-            return None
-        if verdict < 0 or not self.flags:  # no flag, or flags the profile does not trust
+        """values.parse_timestamp; self.check set when flag_problem has something to say."""
+        cdef bint contradicts
+        value = _fast_stamp(self.ctx, text, &contradicts)
+        if value is _NOFAST:  # no table for it: values.py, and flag_problem looks at the flag
             self.check = self.flags
             return _parse_timestamp(text, self.ctx)
-        says = _zone_says(self.ctx, st.year, st.month, st.day, st.hour)
-        if says == 3:
+        if contradicts:
             self.check = True
-            return _parse_timestamp(text, self.ctx)
-        if says != 0 and (says == 2) != st.summer:  # the zone decides; the flag contradicts it
-            self.check = True
-            st.summer = says == 2
-        if st.summer:
-            if self.summer is _NOFAST:
-                self.summer = self.ctx.summer
-            tz = self.summer
-        else:
-            if self.winter is _NOFAST:
-                self.winter = self.ctx.winter
-            tz = self.winter
-        return datetime_new(st.year, st.month, st.day, st.hour, st.minute, st.second, 0, tz)
+        return value
 
 
 cdef object _hex_text(object text):
@@ -1528,8 +1519,9 @@ cdef int _kind_code(object kind) except? -2:
 def convert(lines, plan, ctx, bint memo=False):
     """Typed entries for the object lines, following the profile's plan.
 
-    COMPLEX rows call the row's converter (Python, shared by both twins); objects the plan does not
-    know are kept with ``name`` and ``value`` None and their raw groups.
+    COMPLEX rows call the row's converter (the library's own converters run in C here, with the
+    results of the Python ones); objects the plan does not know are kept with ``name`` and
+    ``value`` None and their raw groups.
 
     ``memo=True`` (for a profile's own plan, which nobody changes) lets a line that is byte for
     byte the line at the same place of the previous telegram reuse that telegram's entry: a meter
@@ -1668,6 +1660,9 @@ cdef int _convert_table(
     return 0
 
 
+include "_fastcomplex.pxi"
+
+
 cdef inline bint _all_empty(object groups) except -1:
     """Every group is "()" (what the pure twin's ``not any(groups)`` says)."""
     cdef Py_ssize_t i
@@ -1684,7 +1679,7 @@ cdef object _entry(
     list problems,
 ):
     """The Entry of one line (and its problems, appended)."""
-    cdef int kind
+    cdef int kind, code
     cdef Py_ssize_t ngroups
     cdef object name, expected, value, unit, stamp, error, group
     cdef int check = 0  # a timestamp whose flag flag_problem looks at: 1 the group, 2 stamp_text
@@ -1699,8 +1694,14 @@ cdef object _entry(
     kind = _kind_code(kind_obj)
     value = unit = stamp = error = None
     try:
-        if kind == _COMPLEX:  # the row's Python converter, shared with the pure twin
-            value, unit, stamp = row[3](groups, conv.ctx)
+        if kind == _COMPLEX:  # ours in C (_fastcomplex.pxi), else the row's Python converter
+            converter = row[3]
+            code = _complex_code(converter)
+            value = _complex(conv, code, groups, expected) if code else _NOFAST
+            if value is _NOFAST:
+                value, unit, stamp = converter(groups, conv.ctx)
+            else:
+                unit, stamp = conv.unit, conv.stamp
         elif kind == _TIMESTAMPED:
             ngroups = len(groups)
             if ngroups != 2:

@@ -1,7 +1,7 @@
 """Value kinds shared by the profile tables and both parser twins.
 
-The twins convert the common kinds themselves (the hot path); ``COMPLEX`` rows are left to the
-Python converters in :mod:`dsmrparse.interpret`.
+The twins convert the common kinds themselves (the hot path); ``COMPLEX`` rows name a converter
+(:mod:`dsmrparse.profiles._converters`), which the compiled twin runs in C for the library's own.
 """
 
 RAW = 0  # an object no profile row describes: groups kept as text
@@ -11,7 +11,7 @@ TEXT = 3  # (abc) -> str as written
 HEX_TEXT = 4  # (4530...) -> decoded text when printable, else kept as written
 TIMESTAMP = 5  # (200426223325S) -> aware datetime, sentinels -> None
 TIMESTAMPED = 6  # (TST)(v*unit) or (v*unit)(TST) -> value + unit + timestamp
-COMPLEX = 7  # event logs, histories, the DSMR 2.2/3 gas record: handled in Python
+COMPLEX = 7  # event logs, histories, the DSMR 2.2/3 gas record: a converter per row
 
 NAMES = {
     RAW: "raw",

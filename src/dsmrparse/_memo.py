@@ -2,7 +2,8 @@
 
 Event logs and peak histories change a few times a year but arrive every second: converting the
 same groups again would be most of the Python work per telegram. Results are immutable tuples of
-immutable values, so sharing them between telegrams is safe.
+immutable values, so sharing them between telegrams is safe. (The compiled twin converts the
+library's own converters in C and does not go through this memo: see ``_fastcomplex.pxi``.)
 """
 
 from __future__ import annotations
