@@ -161,3 +161,76 @@ def test_large_capture_to_json_lines_jobs(benchmark: Any, large: Path, jobs: int
         dsmrparse.use_implementation(previous)
     assert size > LARGE * 1000
     _rate(benchmark, large.stat().st_size)
+
+
+# ---- the parse command's outputs, beside the library calls they are built on ----------------
+
+
+def _command(path: Path, out: Path, *extra: str) -> int:
+    from dsmrparse import cli
+
+    return cli.main(["parse", str(path), "-q", "-o", str(out), *extra])
+
+
+@pytest.mark.parametrize("twin", TWINS)
+def test_capture_to_json_lines_command(
+    benchmark: Any, large: Path, tmp_path: Path, twin: str
+) -> None:
+    """``dsmrparse parse CAPTURE -o out.jsonl`` (in this process: no interpreter start)."""
+    benchmark.group = f"capture to JSON lines, {LARGE} telegrams"
+    previous = _with_twin(twin)
+    try:
+        code = benchmark.pedantic(
+            _command, (large, tmp_path / "out.jsonl"), rounds=3 if twin == "cython" else 1
+        )
+    finally:
+        dsmrparse.use_implementation(previous)
+    assert code == 0
+    _rate(benchmark, large.stat().st_size)
+
+
+def test_capture_to_json_lines_library(benchmark: Any, large: Path) -> None:
+    """The same records as Telegram.to_json() lines, joined: the command's floor."""
+    benchmark.group = f"capture to JSON lines, {LARGE} telegrams"
+    previous = _with_twin("cython")
+
+    def run() -> int:
+        return len("".join(t.to_json() + "\n" for t in files.iter_telegrams(large)))
+
+    try:
+        assert benchmark.pedantic(run, rounds=3) > LARGE * 1000
+    finally:
+        dsmrparse.use_implementation(previous)
+    _rate(benchmark, large.stat().st_size)
+
+
+@pytest.mark.parametrize("numbers", ["decimal", "float"])
+def test_capture_to_parquet_command(
+    benchmark: Any, large: Path, tmp_path: Path, numbers: str
+) -> None:
+    """``dsmrparse parse CAPTURE -o x.parquet``; the goal is 1.5x of iter_columns at most."""
+    pytest.importorskip("pyarrow")
+    benchmark.group = f"capture to Parquet ({numbers}), {LARGE} telegrams"
+    previous = _with_twin("cython")
+    try:
+        out = tmp_path / "x.parquet"
+        code = benchmark.pedantic(_command, (large, out, "--numbers", numbers), rounds=3)
+    finally:
+        dsmrparse.use_implementation(previous)
+    assert code == 0
+    import pyarrow.parquet as pq
+
+    benchmark.extra_info["row_groups"] = pq.ParquetFile(out).metadata.num_row_groups
+    _rate(benchmark, large.stat().st_size)
+
+
+@pytest.mark.parametrize("numbers", ["decimal", "float"])
+def test_capture_to_columns_beside_parquet(benchmark: Any, large: Path, numbers: str) -> None:
+    """iter_columns on the same capture: the Parquet command's reference rate."""
+    benchmark.group = f"capture to Parquet ({numbers}), {LARGE} telegrams"
+    previous = _with_twin("cython")
+    try:
+        assert benchmark.pedantic(_columns, (large, numbers), rounds=3) == LARGE
+    finally:
+        dsmrparse.use_implementation(previous)
+    _rate(benchmark, large.stat().st_size)

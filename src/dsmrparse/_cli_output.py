@@ -13,7 +13,7 @@ import stat
 import sys
 import tempfile
 from collections.abc import Iterable
-from typing import IO
+from typing import IO, Any
 
 __all__ = ["OutputError", "Target", "check_outputs", "is_special"]
 
@@ -79,7 +79,7 @@ class Target:
         # the link itself)
         self.path = os.path.realpath(path) if path and path != "-" else None
         self.temp: str | None = None
-        self.handle: IO[str] | None = None
+        self.handle: IO[Any] | None = None
         self.committed = False
 
     def writing_path(self) -> str:
@@ -107,6 +107,21 @@ class Target:
             where = self.writing_path()
             try:
                 self.handle = open(where, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            except OSError as exc:
+                raise OutputError(f"cannot write {self.name}: {exc.strerror or exc}") from None
+        return self.handle
+
+    def open_binary(self) -> IO[bytes] | _TextSink:
+        """Where to write UTF-8 bytes (the JSON lines, made as bytes in C): the file opened in
+        binary mode, or the buffer under stdout (with what stdout holds written first)."""
+        if self.path is None:
+            sys.stdout.flush()
+            buffer = getattr(sys.stdout, "buffer", None)
+            return buffer if buffer is not None else _TextSink(sys.stdout)
+        if self.handle is None:
+            where = self.writing_path()
+            try:
+                self.handle = open(where, "wb")  # noqa: SIM115
             except OSError as exc:
                 raise OutputError(f"cannot write {self.name}: {exc.strerror or exc}") from None
         return self.handle
@@ -142,3 +157,17 @@ class Target:
             self.temp = None
             return True
         return False
+
+
+class _TextSink:
+    """A stdout without a byte buffer under it (replaced by a test or an embedding program):
+    bytes go in as the UTF-8 text they are."""
+
+    def __init__(self, text: IO[str]) -> None:
+        self.text = text
+
+    def write(self, data: bytes) -> int:
+        return self.text.write(data.decode("utf-8"))
+
+    def flush(self) -> None:
+        self.text.flush()

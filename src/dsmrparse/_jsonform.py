@@ -1,8 +1,9 @@
 """The interchange form as JSON: exact Decimal numbers, and the objects array.
 
-``dumps`` writes any interchange value. ``entries_json`` writes a telegram's ``objects`` array;
-it is the reference for the compiled twin's writer of the same name, which must give the same
-text byte for byte.
+``dumps`` writes any interchange value. ``entries_json`` writes a telegram's ``objects`` array,
+``telegram_json`` a whole telegram (``Telegram.to_json``) and ``json_lines`` the JSON lines of
+``dsmrparse parse``. The ``*_reference`` functions here are the reference for the compiled
+writers (``_fastjson``), which must give the same text byte for byte.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "dumps",
+    "json_lines",
+    "json_lines_reference",
+    "telegram_json",
+    "telegram_json_reference",
     "dumps_reference",
     "entry_item",
     "entries_json",
@@ -156,6 +161,44 @@ def dumps_reference(obj: Any) -> str:
         merged.append(text)
         merged.append(piece)
     return "".join(merged)
+
+
+def telegram_json(telegram: Any) -> str:
+    """``Telegram.to_json()``: the compiled writer when that twin is in use."""
+    if _impl.current.NAME == "cython":
+        from ._fastjson import telegram_json as fast
+
+        return str(fast(telegram))
+    return telegram_json_reference(telegram)
+
+
+_OBJECTS_MARK = "\ue001"  # where the objects array goes (no decoded text holds it)
+_QUOTED_OBJECTS_MARK = f'"{_OBJECTS_MARK}"'
+
+
+def telegram_json_reference(telegram: Any) -> str:
+    """The interchange form of a Telegram as one line of JSON, from ``Telegram._form``."""
+    # The objects array is most of the text: the twin in use writes it, and it takes the place
+    # of a marker in the rest.
+    rest = dumps(telegram._form(_OBJECTS_MARK))
+    head, marker, tail = rest.partition(_QUOTED_OBJECTS_MARK)
+    if not marker or _QUOTED_OBJECTS_MARK in tail:  # the marker's text occurs elsewhere
+        return dumps(telegram.to_dict())
+    return head + _impl.current.entries_json(telegram.entries) + tail
+
+
+def json_lines(items: Iterable[Any]) -> bytes:
+    """Each record's ``to_json()`` and a newline, as UTF-8 (what ``dsmrparse parse`` writes):
+    the compiled writer when that twin is in use."""
+    if _impl.current.NAME == "cython":
+        from ._fastjson import json_lines as fast
+
+        return bytes(fast(items))
+    return json_lines_reference(items)
+
+
+def json_lines_reference(items: Iterable[Any]) -> bytes:
+    return "".join(item.to_json() + "\n" for item in items).encode("utf-8")
 
 
 _MARK = "\ue000"

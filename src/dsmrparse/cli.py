@@ -329,6 +329,7 @@ class _Missing(Exception):
 def _render(records: list[Any]) -> tuple[Any, dict[str, Any]]:
     """JSON lines. Runs where the records were parsed (maybe a worker): output plus the
     summary's counts."""
+    from ._jsonform import json_lines
     from .files import Damaged
 
     counts: Counter[str] = Counter()
@@ -345,7 +346,7 @@ def _render(records: list[Any]) -> tuple[Any, dict[str, Any]]:
         for problem in item.problems:
             counts[f"problem:{problem.kind}"] += 1
         end = max(end, offset + len(item.raw))
-    out = "".join(item.to_json() + "\n" for _, item in records)
+    out = json_lines([item for _, item in records])  # (UTF-8 bytes, written as they are)
     return out, {"counts": counts, "damaged": damaged, "end": end}
 
 
@@ -370,7 +371,7 @@ def _render_columns(
     damaged = [(d.source, off, d.kind, d.error, d.to_json()) for off, d in left]
     counts.update(f"record:{d.kind}" for _, d in left)
     counts["telegrams"] = len(out)
-    counts.update(f"crc:{crc}" for crc in out.columns["crc"].values)
+    counts.update({f"crc:{crc}": n for crc, n in Counter(out.columns["crc"].values).items()})
     counts.update({f"problem:{kind}": n for kind, n in out.problem_kinds.items()})
     return out, {"counts": counts, "damaged": damaged, "end": end}
 
@@ -696,6 +697,12 @@ def _write(fmt: str, output: Target, results: Iterator[Any]) -> None:
 
     if fmt == "parquet":
         columnar.write_parquet(results, output.writing_path())
+        return
+    if fmt == "jsonl":
+        sink = output.open_binary()
+        for data in results:
+            sink.write(data)
+        sink.flush()
         return
     target = output.open()
     if fmt == "table":

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import csv
 import os
+import sys
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from itertools import accumulate, compress
 from typing import IO, Any
 
 from . import _impl
@@ -613,18 +615,76 @@ def _arrow_array(pa: Any, col: Column, n: int, zone: str) -> Any:
         return pa.Array.from_buffers(kind, n, [_bitmap(pa, col.valid), pa.py_buffer(col.values)])
     if col.kind == "decimal":
         return _arrow_decimal(pa, col, n)
-    return pa.array(col.values, type=pa.string())
+    return _arrow_strings(pa, col, n)
+
+
+def _arrow_strings(pa: Any, col: Column, n: int) -> Any:
+    """A string column from its buffers: ``pa.array`` on a list looks for pandas, and
+    importing it (when it is installed) costs the Parquet command a second."""
+    values = col.values
+    try:
+        joined = "".join(values)
+    except TypeError:  # nulls (None), or something that is no text
+        values = ["" if v is None else v for v in values]
+        try:
+            joined = "".join(values)
+        except TypeError:
+            return pa.array(col.values, type=pa.string())  # (as pyarrow sees it)
+    data = joined.encode("utf-8")
+    if len(data) >= 2**31:  # (past the offsets of a string array: a large one is no string)
+        return pa.array(col.values, type=pa.string())
+    sizes = map(len, values) if joined.isascii() else (len(v.encode("utf-8")) for v in values)
+    offsets = array("i", accumulate(sizes, initial=0))
+    return pa.Array.from_buffers(
+        pa.string(),
+        n,
+        [_bitmap(pa, col.valid), pa.py_buffer(offsets), pa.py_buffer(data)],
+    )
+
+
+def _int128(pa: Any, values: array) -> Any:
+    """int64s as the little-endian 128-bit integers of a decimal128 column (each one's 8 bytes,
+    then 8 bytes of its sign), with slices done in C: no pyarrow.compute cast (whose import
+    alone costs the Parquet command most of a second)."""
+    if sys.byteorder != "little":
+        ints = pa.Array.from_buffers(pa.int64(), len(values), [None, pa.py_buffer(values)])
+        return ints.cast(pa.decimal128(38, 0)).buffers()[1]
+    low = values.tobytes()
+    sign = low[7::8].translate(_SIGN_BYTES)  # 0xFF for a negative value, else 0x00
+    wide = bytearray(2 * len(low))
+    for k in range(8):
+        wide[k::16] = low[k::8]
+        wide[8 + k :: 16] = sign
+    return pa.py_buffer(wide)
+
+
+_SIGN_BYTES = bytes(0xFF if b >= 0x80 else 0 for b in range(256))
 
 
 def _arrow_decimal(pa: Any, col: Column, n: int) -> Any:
-    scales = {s for s, ok in zip(col.scales, col.valid) if ok}
+    if not any(col.valid):  # (a column no telegram of the batch has)
+        kind = pa.decimal128(_DECIMAL_DIGITS, 3)
+        return pa.Array.from_buffers(kind, n, [_bitmap(pa, col.valid), pa.py_buffer(bytes(16 * n))])
+    scales = set(col.scales if all(col.valid) else compress(col.scales, col.valid))
     if len(scales) == 1 and not col.exact:
         # one scale for the whole column: the unscaled int64s are the decimal128 values
         scale = scales.pop()
-        ints = pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(col.values)])
-        wide = ints.cast(pa.decimal128(38, 0))  # (unscaled: the same 128 bits at any precision)
         kind = pa.decimal128(_DECIMAL_DIGITS, scale)
-        return pa.Array.from_buffers(kind, n, [_bitmap(pa, col.valid), wide.buffers()[1]])
+        return pa.Array.from_buffers(kind, n, [_bitmap(pa, col.valid), _int128(pa, col.values)])
+    if not col.exact and sys.byteorder == "little":
+        # scales that differ (or no value at all): each unscaled value brought to the largest
+        scale = max(scales, default=3)
+        if scale <= _DECIMAL_DIGITS:
+            limit = 10**_DECIMAL_DIGITS
+            ints = [
+                v * 10 ** (scale - s) if ok else 0
+                for v, s, ok in zip(col.values, col.scales, col.valid)
+            ]
+            if ints and -limit < min(ints) and max(ints) < limit:
+                data = b"".join(i.to_bytes(16, "little", signed=True) for i in ints)
+                kind = pa.decimal128(_DECIMAL_DIGITS, scale)
+                return pa.Array.from_buffers(kind, n, [_bitmap(pa, col.valid), pa.py_buffer(data)])
+    # (pa.array on a list looks for pandas, whose import costs a second: only for rare columns)
     values = col.to_list()
     scale = max((-v.as_tuple().exponent for v in values if v is not None), default=3)
     # one precision for every batch (38, the widest decimal128), so batches of one file share
@@ -712,14 +772,41 @@ def iter_columns(
 # writers: batches in, one file out
 
 
-def write_parquet(batches: Iterable[Columns], path: Any) -> int:
-    """Write batches to one Parquet file; returns the number of rows."""
+# A Parquet row group of this many rows (or this many bytes of Arrow data, whichever comes
+# first): a batch of a capture is about a thousand telegrams, and a row group per batch made
+# files of many small groups, slow to write and to read.
+ROW_GROUP_ROWS = 128 * 1024
+ROW_GROUP_BYTES = 64 * 1024 * 1024
+
+
+def write_parquet(
+    batches: Iterable[Columns],
+    path: Any,
+    row_group_rows: int = ROW_GROUP_ROWS,
+    row_group_bytes: int = ROW_GROUP_BYTES,
+) -> int:
+    """Write batches to one Parquet file, in row groups of about ``row_group_rows`` rows (fewer
+    when they pass ``row_group_bytes``); returns the number of rows."""
     try:
+        import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
         raise ImportError("Parquet output needs pyarrow: pip install 'dsmrparse[arrow]'") from None
     writer = None
     rows = 0
+    pending: list[Any] = []  # the batches' tables of the next row group, as they are
+    pending_rows = pending_bytes = 0
+
+    def flush() -> None:
+        nonlocal pending_rows, pending_bytes
+        if writer is None or not pending:
+            return
+        # (concat_tables only lists the batches' chunks: the row group is written from them)
+        group = pending[0] if len(pending) == 1 else pa.concat_tables(pending)
+        writer.write_table(group, row_group_size=max(len(group), 1))
+        pending.clear()
+        pending_rows = pending_bytes = 0
+
     try:
         for batch in batches:
             if not len(batch):
@@ -729,8 +816,13 @@ def write_parquet(batches: Iterable[Columns], path: Any) -> int:
                 writer = pq.ParquetWriter(path, table.schema)
             elif table.schema != writer.schema:
                 table = table.cast(writer.schema)
-            writer.write_table(table)
+            pending.append(table)
+            pending_rows += len(batch)
+            pending_bytes += table.nbytes
             rows += len(batch)
+            if pending_rows >= row_group_rows or pending_bytes >= row_group_bytes:
+                flush()
+        flush()
     finally:
         if writer is not None:
             writer.close()

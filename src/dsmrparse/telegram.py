@@ -6,8 +6,11 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from types import MappingProxyType
 
-from . import _impl
-from ._jsonform import dumps, entry_item
+from ._jsonform import (
+    dumps,  # noqa: F401 (re-exported: files, columnar, sources import it here)
+    entry_item,
+    telegram_json,
+)
 from ._record import NamedTuple
 from ._types import Entry, Problem, Reading, Tokens, as_json_value
 
@@ -20,8 +23,6 @@ if TYPE_CHECKING:
 __all__ = ["Telegram", "Header", "MBusDevice", "DEVICE_TYPES", "FORMAT"]
 
 FORMAT = "dsmrparse/1"  # the interchange form's version; bumped only on an incompatible change
-_OBJECTS_MARK = "\ue001"  # where to_json puts the objects array (no decoded text holds it)
-_QUOTED_OBJECTS_MARK = f'"{_OBJECTS_MARK}"'
 
 # EN 13757-3 device types seen on P1 MBus channels
 DEVICE_TYPES = {
@@ -435,14 +436,9 @@ class Telegram:
         }
 
     def to_json(self) -> str:
-        """The interchange form as one line of JSON; Decimals written exactly as JSON numbers."""
-        # The objects array is most of the text: the twin in use writes it (the compiled one in
-        # C), and it takes the place of a marker in the rest.
-        rest = dumps(self._form(_OBJECTS_MARK))
-        head, marker, tail = rest.partition(_QUOTED_OBJECTS_MARK)
-        if not marker or _QUOTED_OBJECTS_MARK in tail:  # the marker's text occurs elsewhere
-            return dumps(self.to_dict())
-        return head + _impl.current.entries_json(self._entries) + tail
+        """The interchange form as one line of JSON; Decimals written exactly as JSON numbers
+        (by the twin in use: the compiled one in C)."""
+        return telegram_json(self)
 
     def __repr__(self) -> str:
         stamp = self.timestamp
