@@ -270,3 +270,15 @@ def test_cli_parse_on_byte_ranges_writes_the_same_bytes(
         outputs.append((out.read_bytes(), errors.read_bytes()))
     assert outputs[0] == outputs[1]
     assert outputs[0][1].count(b"\n") > 3
+
+
+@pytest.mark.parametrize("numbers", ["decimal", "float"])
+@pytest.mark.parametrize("name", ["nl/dsmr42_kaifa.txt", "nl/dsmr50_landis_e350.txt"])
+def test_binary_serials_take_the_fast_path(twin: str, name: str, numbers: str) -> None:
+    """Ids written as hex of non-printable bytes (kept as written, as the full parse keeps
+    them) do not send every telegram of such a meter to the full parse."""
+    from dsmrparse.fresh import fresh_telegrams
+
+    raw = (FIXTURES / name).read_bytes()
+    data = b"".join(fresh_telegrams(raw, 50, seed=3))
+    assert check_same(data, numbers) == 50

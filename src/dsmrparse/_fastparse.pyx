@@ -2816,8 +2816,9 @@ cdef class ColumnBuilder:
 
 
 cdef object _hex_cell(const unsigned char* s, Py_ssize_t n):
-    """values.decode_hex_text for text that is no hex, or hex of printable ASCII; None for the
-    rest (UTF-8, control characters), which the full parse decides."""
+    """values.decode_hex_text: text that is no hex, or hex of printable ASCII, here; the rest
+    (UTF-8, control characters: binary serials many meters write) by values.py, as the full parse
+    does (its text cell is cached on the bytes, so a meter's id costs that call once)."""
     cdef Py_ssize_t i
     cdef int c
     cdef Py_UCS1* out
@@ -2831,7 +2832,7 @@ cdef object _hex_cell(const unsigned char* s, Py_ssize_t n):
     for i in range(0, n, 2):
         c = _hexval(s[i]) * 16 + _hexval(s[i + 1])
         if c < 0x20 or c > 0x7E:
-            return None
+            return _decode_hex_text(_text(s, 0, n))
         out[i // 2] = <Py_UCS1>c
     return result
 
