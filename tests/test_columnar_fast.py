@@ -282,3 +282,25 @@ def test_binary_serials_take_the_fast_path(twin: str, name: str, numbers: str) -
     raw = (FIXTURES / name).read_bytes()
     data = b"".join(fresh_telegrams(raw, 50, seed=3))
     assert check_same(data, numbers) == 50
+
+
+def _with_stamp(raw: bytes, old: bytes, new: bytes) -> bytes:
+    from dsmrparse import _impl
+
+    body = raw[: raw.rindex(b"!") + 1].replace(old, new)
+    return body + b"%04X\r\n" % _impl.current.crc16(body)
+
+
+@pytest.mark.parametrize("numbers", ["decimal", "float"])
+def test_a_profile_without_trusted_flags_takes_the_fast_path(twin: str, numbers: str) -> None:
+    """Iskra IE.5 (S/W flags not trusted: the zone decides) gives the rows of the full parse,
+    also in the repeated October hour and the March gap, whatever flag the meter wrote."""
+    from dsmrparse.fresh import fresh_telegrams
+
+    raw = (FIXTURES / "be/iskra_ie5.txt").read_bytes()
+    assert check_same(b"".join(fresh_telegrams(raw, 50, seed=5)), numbers) == 50
+    stamp = raw.split(b"0-0:1.0.0(", 1)[1][:13]
+    edges = [b"241027023000W", b"241027023000S", b"240331023000S", b"240331023000W",
+             b"241027013000W", b"240331033000W"]  # fmt: skip
+    data = b"".join(_with_stamp(raw, stamp, edge) for edge in edges)
+    assert check_same(data, numbers) == len(edges)

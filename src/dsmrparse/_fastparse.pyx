@@ -2361,7 +2361,7 @@ cdef class ColumnBuilder:
         self._extra_col = spec.extra_col
         self._winter = spec.winter
         self._summer = spec.summer
-        self._ctx = _time_context(spec.timezone)
+        self._ctx = _time_context(spec.timezone, spec.dst_flags)
         self._crc_required = spec.crc_required
         self._strict = spec.strict
         self._kinds = <int*>realloc(NULL, sizeof(int) * (self._ncols + 1))
@@ -2702,24 +2702,30 @@ cdef class ColumnBuilder:
         return True
 
     cdef bint _stamp(self, const unsigned char* s, Py_ssize_t n, int col) except -1:
-        cdef _Stamp st
+        """A timestamp cell (UTC microseconds, offset minutes), from the zone's tables as the
+        full parse reads it: flagged or not, 12 or 14 digits, flags trusted or not."""
+        cdef _Time t
         cdef _Cell* cell = &self._cells[col]
-        cdef int verdict = _scan_stamp(s, n, &st)
-        cdef int offset, says
+        cdef int verdict = _scan_time(<const Py_UCS1*>s, n, &t)
+        cdef int offset, summer
+        cdef bint contradicts = False
         if verdict < 0:
             return False
-        if verdict > 0:
-            says = _zone_says(self._ctx, st.year, st.month, st.day, st.hour)
-            if says == 3 or (says != 0 and (says == 2) != st.summer):
-                return False  # the flag contradicts the zone: the full parse reports it
-        cell.set = True
         if verdict == 0:  # a sentinel date: no time
+            cell.set = True
             cell.valid = False
             return True
-        offset = self._summer if st.summer else self._winter
+        zone = _zone_for(self._ctx)
+        if zone is None:
+            return False
+        summer = (<_Zone>zone).summer_of(&t, &contradicts)
+        if summer < 0 or contradicts:
+            return False  # a year values.py answers, or a flag the full parse reports
+        offset = self._summer if summer else self._winter
+        cell.set = True
         cell.i = (
-            _days_from_civil(st.year, st.month, st.day) * 86400
-            + st.hour * 3600 + st.minute * 60 + st.second - offset * 60
+            _days_from_civil(t.year, t.month, t.day) * 86400
+            + t.hour * 3600 + t.minute * 60 + t.second - offset * 60
         ) * 1000000
         cell.aux = offset
         cell.valid = True

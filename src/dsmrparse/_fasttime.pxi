@@ -161,15 +161,16 @@ cdef class _Zone:
             return 2
         return 3
 
-    cdef object stamp(self, _Time* t, bint* contradicts):
-        """values.parse_timestamp of a scanned, valid time; _NOFAST when its year is not tabled.
-        contradicts: the S/W flag names the other offset (flag_problem has a message)."""
+    cdef int summer_of(self, _Time* t, bint* contradicts) except -2:
+        """Whether values.parse_timestamp gives a scanned, valid time the summer offset (1) or
+        the winter one (0); -1 when its year is not tabled. contradicts: the S/W flag names the
+        other offset (flag_problem has a message)."""
         cdef _YearTable* table = self.year(t.year)
         cdef long long day
         cdef int says = 3
         cdef bint summer = False
         if table == NULL:
-            return _NOFAST
+            return -1
         day = _days_from_civil(t.year, t.month, t.day) * 86400
         if t.flag and self.flags:
             # (the zone's verdict on the whole hour, as TimeContext.says_at)
@@ -185,6 +186,13 @@ cdef class _Zone:
                 table, day + t.hour * 3600 + t.minute * 60 + t.second, 0
             ) != self.winter_s
         contradicts[0] = t.flag != 0 and self.flags and summer != (t.flag == 1)
+        return summer
+
+    cdef object stamp(self, _Time* t, bint* contradicts):
+        """values.parse_timestamp of a scanned, valid time; _NOFAST when its year is not tabled."""
+        cdef int summer = self.summer_of(t, contradicts)
+        if summer < 0:
+            return _NOFAST
         return datetime_new(t.year, t.month, t.day, t.hour, t.minute, t.second, 0,
                             self.summer if summer else self.winter)
 

@@ -798,7 +798,7 @@ class ColumnBuilder:
 
         self._spec = spec
         self._columns = columns
-        self._ctx = time_context(spec.timezone)
+        self._ctx = time_context(spec.timezone, spec.dst_flags)
         self._layouts: dict[bytes, tuple[bool, str | None]] = {}
 
     def feed(self, data: bytes) -> int:

@@ -455,20 +455,21 @@ class FastSpec:
     winter: int  # UTC offsets of the profile's W and S times, minutes
     summer: int
     timezone: str
+    dst_flags: bool  # False: the meter's S/W flags are not trusted, the zone decides
     plan: dict[str, Any]  # the profile's plan, for the pure twin's convert()
     extra_col: int
 
 
 def fast_spec(batch: Columns, profile: str | Profile | None, strict: bool) -> FastSpec | None:
     """The spec for filling ``batch`` from frames parsed with ``profile`` (None: detected), or
-    None when the fast path cannot give the same rows (a profile whose S/W flags are ignored,
-    a named profile other than the batch's)."""
+    None when the fast path cannot give the same rows (a named profile other than the
+    batch's)."""
     chosen = get_profile(batch.profile_name)
-    if not chosen.dst_flags or (profile is not None and get_profile(profile).name != chosen.name):
+    if profile is not None and get_profile(profile).name != chosen.name:
         return None
     index = {name: i for i, name in enumerate(batch.columns)}
     kinds = tuple(col.kind for col in batch.columns.values())
-    ctx = time_context(chosen.timezone)
+    ctx = time_context(chosen.timezone, chosen.dst_flags)
     actions = {code: _action(code, row, index, kinds, ctx) for code, row in chosen.plan.items()}
     winter = ctx.winter.utcoffset(None)
     summer = ctx.summer.utcoffset(None)
@@ -483,6 +484,7 @@ def fast_spec(batch: Columns, profile: str | Profile | None, strict: bool) -> Fa
         winter=int(winter.total_seconds()) // 60,
         summer=int(summer.total_seconds()) // 60,
         timezone=chosen.timezone,
+        dst_flags=chosen.dst_flags,
         plan=chosen.plan,
         extra_col=index["extra"],
     )
