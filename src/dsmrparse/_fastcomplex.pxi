@@ -194,3 +194,16 @@ cdef object _quantity_list(_Converter conv, object groups, object expected):
     conv.unit = first
     conv.stamp = None
     return values
+
+
+def complex_value(converter, groups, ctx, expected=None):
+    """``converter(groups, ctx)``: a COMPLEX row's (value, unit, timestamp), in C when the
+    converter is one of the profiles' own, else by calling it (the columns' cells use this)."""
+    cdef _Converter conv
+    cdef int code = _complex_code(converter)
+    if code:
+        conv = _Converter(ctx)
+        value = _complex(conv, code, groups, expected)
+        if value is not _NOFAST:
+            return value, conv.unit, conv.stamp
+    return converter(groups, ctx)

@@ -153,7 +153,7 @@ DEFAULT_MAX_FRAME = 8192
 
 __all__ = [
     "NAME", "crc16", "tokenize", "convert", "clear_memo", "freeze", "entries_json", "dumps",
-    "FrameScanner", "Frame", "DEFAULT_MAX_FRAME",
+    "FrameScanner", "Frame", "DEFAULT_MAX_FRAME", "complex_value",
 ]
 
 # Module-level references the hot loops use without a dict lookup.

@@ -561,7 +561,7 @@ def _complex_cell(
     def cell(text: str) -> tuple[bool, str | None]:
         groups = tuple(text[1:-1].split(")("))
         try:
-            value, unit, _ = converter(groups, ctx)
+            value, unit, _ = _impl.current.complex_value(converter, groups, ctx, expected)
         except ValueError:
             return False, None
         if unit is not None and expected is not None and not units_equal(unit, expected):
