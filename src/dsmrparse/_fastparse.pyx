@@ -1081,48 +1081,6 @@ cdef object _unit(object text, const Py_UCS1* s, Py_ssize_t a, Py_ssize_t n, obj
     return PyUnicode_Substring(text, a, n)
 
 
-cdef struct _Stamp:
-    int year, month, day, hour, minute, second
-    bint summer
-
-
-cdef int _scan_stamp(const Py_UCS1* s, Py_ssize_t n, _Stamp* st) noexcept nogil:
-    """``YYMMDDhhmmss`` + ``S``/``W``: 1 and the fields in st when valid, 0 for a sentinel date,
-    -1 for anything values.parse_timestamp must handle (or word the error for)."""
-    cdef int i
-    cdef int f[6]
-    cdef Py_UCS1 flag
-    if n != 13:
-        return -1
-    flag = s[12] | 0x20
-    if flag != 0x73 and flag != 0x77:  # s w
-        return -1
-    for i in range(12):
-        if not _isdigit(s[i]):
-            return -1
-    if memcmp(s, _SENTINEL_PREFIX, 12) == 0:
-        return 0
-    for i in range(0, _NSENTINELS * 12, 12):
-        if memcmp(s, _SENTINELS + i, 12) == 0:
-            return 0
-    for i in range(6):
-        f[i] = (s[2 * i] - 0x30) * 10 + (s[2 * i + 1] - 0x30)
-    st.year = 2000 + f[0]
-    st.month = f[1]
-    st.day = f[2]
-    st.hour = f[3]
-    st.minute = f[4]
-    st.second = f[5]
-    st.summer = flag == 0x73
-    if not 1 <= st.month <= 12 or st.day < 1 or st.hour > 23 or st.minute > 59 or st.second > 59:
-        return -1
-    if st.day > _DAYS[st.month]:
-        if not (st.month == 2 and st.day == 29 and st.year % 4 == 0
-                and (st.year % 100 != 0 or st.year % 400 == 0)):
-            return -1
-    return 1
-
-
 # Register texts seen lately -> their Decimal. Building a Decimal is the largest single cost of a
 # quantity, and a meter repeats most of its registers from one telegram to the next (energy counts
 # change a few times a minute, voltages and currents move within a few values). Decimals are
@@ -1373,34 +1331,6 @@ cdef object _decimal(object text, const Py_UCS1* s, Py_ssize_t end):
 
 
 include "_fasttime.pxi"
-
-
-# The zone's verdict on wall-clock hours asked lately (TimeContext.says_at), for contexts the
-# tables above cannot answer for, in a small direct-mapped cache: a meter's timestamps (its clock,
-# its MBus readings) stay in one or two hours for an hour.
-cdef enum:
-    _SAYS_SLOTS = 8
-cdef list _says_ctx = [None] * _SAYS_SLOTS  # (strong references: compared by identity)
-cdef long long _says_key[_SAYS_SLOTS]
-cdef int _says_value[_SAYS_SLOTS]
-
-
-cdef int _zone_says(object ctx, int year, int month, int day, int hour) except -1:
-    cdef long long key = ((<long long>year * 13 + month) * 32 + day) * 24 + hour
-    cdef int slot = key & (_SAYS_SLOTS - 1)
-    cdef _YearTable* table
-    zone = _zone_for(ctx)
-    if zone is not None:
-        table = (<_Zone>zone).year(year)
-        if table != NULL:
-            return (<_Zone>zone).says(table, _days_from_civil(year, month, day) * 86400 + hour * 3600)
-    if PyList_GET_ITEM(_says_ctx, slot) == <PyObject*>ctx and _says_key[slot] == key:
-        return _says_value[slot]
-    value = ctx.says_at(year, month, day, hour)
-    _says_ctx[slot] = ctx
-    _says_key[slot] = key
-    _says_value[slot] = value
-    return _says_value[slot]
 
 
 cdef class _Converter:
