@@ -13,6 +13,8 @@ from __future__ import annotations
 import random
 import re
 
+from . import _impl
+
 __all__ = ["fresh_telegrams"]
 
 _GROUP = re.compile(rb"\(([^()\r\n]*)\)")
@@ -42,8 +44,6 @@ def fresh_telegrams(telegram: bytes, count: int, seed: int = 1) -> list[bytes]:
         new_body = _GROUP.sub(lambda m: b"(" + _fresh_group(m.group(1), rng) + b")", body)
         head = header + sep + new_body + b"!"
         if crc is not None:
-            from . import _impl
-
             head += b"%04X" % _impl.current.crc16(head) + crc.group(2)
         else:
             head += tail[1:]

@@ -29,6 +29,8 @@ _POWER = ("power_imported", "power_exported")
 def telegram_from_bridge(reading: Any) -> Telegram:
     """The ``Telegram`` of a ``BridgeReading``: its fields that the DSMR 5 profile names, the gas
     reading as MBus channel 1, and the time of the reading (or of its arrival)."""
+    from zoneinfo import ZoneInfo
+
     from .. import parse
     from ..encode import encode
     from ..profiles import get as get_profile
@@ -38,8 +40,6 @@ def telegram_from_bridge(reading: Any) -> Telegram:
     stamp = reading.timestamp or reading.received
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=timezone.utc)
-    from zoneinfo import ZoneInfo
-
     stamp = stamp.astimezone(ZoneInfo(zone)).replace(microsecond=0)
     objects: list[tuple[str, Any]] = [("timestamp", stamp)]
     for name, value in reading.fields.items():
