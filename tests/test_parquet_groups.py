@@ -31,7 +31,9 @@ def _reference(batches: list[columnar.Columns]) -> object:
 
 
 @pytest.mark.parametrize("numbers", ["decimal", "float"])
-def test_row_groups_follow_the_row_limit_not_the_batches(tmp_path: Path, numbers: str) -> None:
+def test_row_groups_follow_the_row_limit_not_the_batches(
+    twin: str, tmp_path: Path, numbers: str
+) -> None:
     batches = _batches(300, 16 * 1024, numbers)
     assert len(batches) > 10  # (many small batches)
     path = tmp_path / "x.parquet"
