@@ -153,7 +153,7 @@ DEFAULT_MAX_FRAME = 8192
 
 __all__ = [
     "NAME", "crc16", "tokenize", "convert", "clear_memo", "freeze", "entries_json", "dumps",
-    "FrameScanner", "Frame", "DEFAULT_MAX_FRAME", "complex_value",
+    "FrameScanner", "Frame", "DEFAULT_MAX_FRAME", "complex_value", "JsonLineWriter",
 ]
 
 # Module-level references the hot loops use without a dict lookup.
@@ -2774,3 +2774,6 @@ cdef object _hex_cell(const unsigned char* s, Py_ssize_t n):
 
 
 collections.abc.Sequence.register(LineTable)
+
+
+include "_fastjsonl.pxi"
