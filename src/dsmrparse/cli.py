@@ -25,7 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from . import __version__, _cli_dask, _impl, profiles
+from . import __version__, _cli_dask, _impl, _jsonl, profiles
 from ._cli_keys import add_key_options, keys_of
 from ._cli_output import OutputError, Target, check_outputs
 from .errors import DsmrError, ProfileError, SourceError
@@ -575,6 +575,9 @@ def cmd_parse(args: argparse.Namespace) -> int:
     no_telegram: list[str] = []
     limit = _Limit(args.count, None) if args.count is not None else None
     jobs = 1 if limit is not None else args.jobs  # (the limit counts in this process)
+    # JSON lines from unparsed frames where the compiled writer can (not with --count, which
+    # counts parsed records)
+    frames_jsonl = fmt == "jsonl" and limit is None and _jsonl.enabled()
 
     def results() -> Iterator[Any]:
         nonlocal listed
@@ -586,7 +589,9 @@ def cmd_parse(args: argparse.Namespace) -> int:
             found = 0
             counted = _counted(source) if progress.enabled else source
             render: Any = _render
-            if fmt == "table":
+            if frames_jsonl:
+                render = partial(_jsonl.render_frames, args.profile, args.strict, _name_of(source))
+            elif fmt == "table":
                 from ._cli_table import render_table
 
                 render = render_table
@@ -608,7 +613,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
                 profile=args.profile,
                 strict=args.strict,
                 jobs=jobs,
-                raw=fmt in ("csv", "parquet"),
+                raw=fmt in ("csv", "parquet") or frames_jsonl,
                 key=key,
                 auth_key=auth_key,
             ):

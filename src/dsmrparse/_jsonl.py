@@ -1,0 +1,83 @@
+"""JSON lines for ``dsmrparse parse`` from unparsed telegram frames (``map_records(raw=True)``).
+
+The compiled twin's ``JsonLineWriter`` writes a telegram's line straight from its bytes, byte
+for byte what the full parse and ``_jsonform.json_lines`` give; a frame it cannot be sure of is
+parsed in full and written by the usual writer. The pure twin has no such writer: it keeps the
+parse-then-write path (cli._render). ``DSMRPARSE_JSONL_FAST=0`` turns the fast path off (tests
+compare the two).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from typing import Any
+
+from . import _impl
+
+__all__ = ["enabled", "render_frames", "writer_for"]
+
+# per process (a worker keeps its own): the writers, each with the layouts it has learnt
+_writers: dict[tuple[str, str | None, bool], Any] = {}
+
+
+def enabled() -> bool:
+    """Whether ``dsmrparse parse`` may hand JSON lines output frames instead of Telegrams."""
+    return os.environ.get("DSMRPARSE_JSONL_FAST", "1") != "0" and hasattr(
+        _impl.current, "JsonLineWriter"
+    )
+
+
+def writer_for(profile: str | None, strict: bool) -> Any:
+    """This process's JsonLineWriter for frames parsed with ``profile`` and ``strict``."""
+    key = (_impl.name(), profile, strict)
+    found = _writers.get(key)
+    if found is None:
+        found = _writers[key] = _impl.current.JsonLineWriter(profile, strict)
+    return found
+
+
+_CRC = ("ok", "bad", "absent", "absent")
+
+
+def render_frames(
+    profile: str | None, strict: bool, name: str, records: list[Any]
+) -> tuple[bytes, dict[str, Any]]:
+    """cli._render for ``map_records(raw=True)`` records: the JSON lines as UTF-8 bytes and the
+    summary's counts, the same as _render gives for the parsed records."""
+    from ._jsonform import json_lines
+    from .files import Damaged, Frame, read_frame
+
+    writer = writer_for(profile, strict)
+    writer.take()  # (anything a batch cut short by an error left behind)
+    counts: Counter[str] = Counter()
+    damaged: list[tuple[str | None, int, str, str, str]] = []
+    end = 0
+    for offset, item in records:
+        if isinstance(item, Frame):
+            data = item.data
+            end = max(end, offset + len(data))
+            code = writer.write(data)
+            if code >= 0:
+                counts["telegrams"] += 1
+                counts[f"crc:{_CRC[code]}"] += 1
+                if code & 1:  # (bad, or absent where the profile wants one)
+                    counts["problem:crc"] += 1
+                continue
+            item = read_frame(item, profile, strict, name)
+            if not isinstance(item, Damaged):
+                writer.learn(data, item)
+        if isinstance(item, Damaged):
+            counts[f"record:{item.kind}"] += 1
+            line = item.to_json()
+            damaged.append((item.source, offset, item.kind, item.error, line))
+            writer.put((line + "\n").encode("utf-8"))
+            end = max(end, offset + len(item.raw))
+            continue
+        counts["telegrams"] += 1
+        counts[f"crc:{item.crc}"] += 1
+        for problem in item.problems:
+            counts[f"problem:{problem.kind}"] += 1
+        end = max(end, offset + len(item.raw))
+        writer.put(json_lines([item]))
+    return writer.take(), {"counts": counts, "damaged": damaged, "end": end}
