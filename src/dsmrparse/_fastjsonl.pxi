@@ -56,10 +56,26 @@ cdef int _jb_reserve(_JBuf* b, Py_ssize_t more) except -1:
     return 0
 
 
+cdef inline void _jl_copy(char* d, const char* s, Py_ssize_t n) noexcept nogil:
+    """memcpy, with short copies as two overlapping word moves (no libc call)."""
+    cdef Py_ssize_t i
+    if n >= 8 and n <= 16:
+        memcpy(d, s, 8)
+        memcpy(d + n - 8, s + n - 8, 8)
+    elif n >= 4 and n < 8:
+        memcpy(d, s, 4)
+        memcpy(d + n - 4, s + n - 4, 4)
+    elif n < 4:
+        for i in range(n):
+            d[i] = s[i]
+    else:
+        memcpy(d, s, n)
+
+
 cdef inline int _jb_put(_JBuf* b, const void* s, Py_ssize_t n) except -1:
     if b.size + n > b.cap:
         _jb_reserve(b, n)
-    memcpy(b.buf + b.size, s, n)
+    _jl_copy(b.buf + b.size, <const char*>s, n)
     b.size += n
     return 0
 
@@ -105,11 +121,40 @@ cdef int _jb_hex4(_JBuf* b, unsigned int v, bint quoted=True) except -1:
     return _jb_put(b, text + 1, 4)
 
 
+cdef inline bint _jl_needs_escape(const unsigned char* s, Py_ssize_t n) noexcept nogil:
+    """Whether any byte is '"', '\\' or a control character: eight bytes at a time (the "has a
+    byte less than" word test, exact for any bytes), the tail one by one."""
+    cdef uint64_t w, q, b
+    cdef uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL
+    cdef Py_ssize_t i = 0
+    while i + 8 <= n:
+        memcpy(&w, s + i, 8)
+        q = w ^ (0x22 * ones)
+        b = w ^ (0x5C * ones)
+        if (((w - 0x20 * ones) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs:
+            return True
+        i += 8
+    while i < n:
+        if s[i] < 0x20 or s[i] == 0x22 or s[i] == 0x5C:
+            return True
+        i += 1
+    return False
+
+
 cdef int _jb_string(_JBuf* b, const unsigned char* s, Py_ssize_t n) except -1:
     """ASCII bytes as a JSON string, with json.dumps's escapes."""
     cdef Py_ssize_t i
     cdef unsigned char c
     cdef char* o
+    if not _jl_needs_escape(s, n):  # (nearly always: one copy)
+        if b.size + n + 2 > b.cap:
+            _jb_reserve(b, n + 2)
+        o = b.buf + b.size
+        o[0] = 0x22
+        _jl_copy(o + 1, <const char*>s, n)
+        o[n + 1] = 0x22
+        b.size += n + 2
+        return 0
     _jb_reserve(b, 6 * n + 2)
     o = b.buf + b.size
     o[0] = 0x22
@@ -160,7 +205,6 @@ cdef bytes _offset_text(int minutes):
     return f'{sign}{minutes // 60:02d}:{minutes % 60:02d}"'.encode("ascii")
 
 
-cdef tuple _JL_VERSION_CODES = (b"1-3:0.2.8", b"0-0:96.1.4")  # columnar._VERSION_CODES
 
 
 cdef class _JLayout:
@@ -218,6 +262,7 @@ cdef class JsonLineWriter:
     cdef list kinds  # device type -> its "kind" JSON
     cdef unsigned char shortcut[256]  # device type -> bits: 1 gas, 2 water, 4 heat
     cdef public long fast, learned, mismatches
+    cdef long verdicts[4]  # write()'s answers >= 0 since the last counts()
 
     def __cinit__(self, *args, **kwargs):
         self.lines = NULL
@@ -244,6 +289,7 @@ cdef class JsonLineWriter:
         self.last_key = None
         self.last_layout = None
         self.fast = self.learned = self.mismatches = 0
+        memset(self.verdicts, 0, sizeof(self.verdicts))
         self.kinds = []
         for dt in range(256):
             self.kinds.append(dumps(telegram.DEVICE_TYPES.get(dt)).encode())
@@ -268,17 +314,46 @@ cdef class JsonLineWriter:
     # ---- one frame
 
     def write(self, data) -> int:
-        cdef _JLayout layout
         if not PyBytes_CheckExact(data):
             data = bytes(data)
-        if not self._scan(<const unsigned char*>PyBytes_AS_STRING(data), len(<bytes>data)):
+        return self._frame(data)
+
+    def write_records(self, list records, Py_ssize_t start=0):
+        """Write ``records[start:]`` (``files.map_records(..., raw=True)`` records) while they
+        are telegram frames this writer can write; returns the index of the first it cannot
+        (``len(records)`` when it wrote them all). :meth:`counts` has their CRC verdicts."""
+        cdef Py_ssize_t i, n = len(records)
+        for i in range(start, n):
+            rec = <object>PyList_GET_ITEM(records, i)
+            if not PyTuple_CheckExact(rec) or PyTuple_GET_SIZE(rec) != 2:
+                return i
+            item = <object>PyTuple_GET_ITEM(rec, 1)
+            if type(item) is not _Frame:
+                return i
+            data = <object>PyTuple_GET_ITEM(item, 2)
+            if not PyBytes_CheckExact(data) or self._frame(data) < 0:
+                return i
+        return n
+
+    def counts(self):
+        """(ok, bad, absent, absent where the profile wants a CRC) of the telegrams written
+        since the last call."""
+        found = (self.verdicts[0], self.verdicts[1], self.verdicts[2], self.verdicts[3])
+        memset(self.verdicts, 0, sizeof(self.verdicts))
+        return found
+
+    cdef int _frame(self, bytes data) except -2:
+        cdef _JLayout layout
+        cdef int code
+        if not self._scan(<const unsigned char*>PyBytes_AS_STRING(data), len(data)):
             return -1
         layout = self._layout()
         if layout is None or not layout.good:
             return -1
-        code = self._write(layout, <const unsigned char*>PyBytes_AS_STRING(data), len(<bytes>data))
+        code = self._write(layout, <const unsigned char*>PyBytes_AS_STRING(data), len(data))
         if code >= 0:
             self.fast += 1
+            self.verdicts[code] += 1
         return code
 
     cdef _JLayout _layout(self):
@@ -318,11 +393,18 @@ cdef class JsonLineWriter:
         cdef unsigned char mark
         cdef _JLine* ln
         cdef int k
-        cdef bint version
         self.keylen = 0
         self.nlines = 0
         if n < 5 or p[0] != 0x2F or not _looks_like_header(p + 1) or not _all_ascii(p, n):
             return False
+        # room for the whole key: each line gives at most its bytes and 2 (blank: 1), the
+        # header its bytes and 1, the line ends 1
+        if self.keycap < 3 * n + 16:
+            free(self.key)
+            self.key = <unsigned char*>malloc(3 * n + 16)
+            self.keycap = 0 if self.key == NULL else 3 * n + 16
+            if self.key == NULL:
+                raise MemoryError()
         hit = <const unsigned char*>memchr(p, 0x0A, n)
         if hit == NULL:
             return False
@@ -359,15 +441,15 @@ cdef class JsonLineWriter:
             while a < e and _ISSPACE[p[a]]:
                 a += 1
             if a == e:  # a blank line (it counts in the line numbers)
-                mark = 0x0A
-                self._key_add(&mark, 1)
+                self.key[self.keylen] = 0x0A
+                self.keylen += 1
                 seg = segend + 1
                 continue
             hit = <const unsigned char*>memchr(p + seg, 0x28, e - seg)
             if hit == NULL:
                 return False
             paren = hit - p
-            if paren - seg < 9 or not _is_plain(p + seg, paren - seg):
+            if paren - seg < 9:  # (the codes' spelling: checked once, in _build)
                 return False
             if self.nlines >= _JL_MAXLINES:
                 return False
@@ -393,19 +475,19 @@ cdef class JsonLineWriter:
                 ln.ngroups += 1
                 pos = close + 1
             self.nlines += 1
-            self._key_add(p + seg, paren - seg)
-            version = False
-            for code in _JL_VERSION_CODES:
-                if paren - seg == len(<bytes>code) and memcmp(
-                    PyBytes_AS_STRING(code), p + seg, paren - seg
-                ) == 0:
-                    version = True
-            if version:
-                self._key_add(p + paren, e - paren)
-            mark = <unsigned char>min(ln.ngroups, 250)
-            self._key_add(&mark, 1)
-            mark = 0x0A
-            self._key_add(&mark, 1)
+            # the code, the groups of a version object (profiles.detect may read them), the
+            # number of groups
+            k = paren - seg
+            _jl_copy(<char*>self.key + self.keylen, <const char*>(p + seg), k)
+            self.keylen += k
+            if (k == 9 and memcmp(p + seg, b"1-3:0.2.8", 9) == 0) or (
+                k == 10 and memcmp(p + seg, b"0-0:96.1.4", 10) == 0
+            ):
+                memcpy(self.key + self.keylen, p + paren, e - paren)
+                self.keylen += e - paren
+            self.key[self.keylen] = <unsigned char>min(ln.ngroups, 250)
+            self.key[self.keylen + 1] = 0x0A
+            self.keylen += 2
             seg = segend + 1
         if crlf_count != nl_count and crlf_count != 0:
             return False  # mixed line ends: tokenize() has the repair rules
@@ -430,6 +512,7 @@ cdef class JsonLineWriter:
         cdef Py_ssize_t k = 0, a, intend, fa, fe, z, ulen
         cdef bint neg = False, zero = True
         cdef long long v = 0
+        cdef PyObject* expected
         cdef _JBuf* b = &self.obj
         if n == 0:
             return -1
@@ -464,21 +547,19 @@ cdef class JsonLineWriter:
         if neg and zero:
             return -1  # "-0": Decimal keeps the sign, int does not
         ulen = n - k - 1
-        if k < n:  # the unit
-            if ulen <= 0 or _ISSPACE[s[k + 1]] or _ISSPACE[s[n - 1]]:
-                return -1
-            for z in range(k + 1, n):
-                if s[z] < 0x20 or s[z] == 0x22 or s[z] == 0x5C:
+        if k < n:  # the unit (the profile's units are checked in _build: letters and such)
+            expected = <PyObject*>PyList_GET_ITEM(L.expected, i)
+            if expected != <PyObject*>None:
+                if Py_SIZE(<object>expected) != ulen:
                     return -1
-            expected = <object>PyList_GET_ITEM(L.expected, i)
-            if expected is not None:
-                if len(<bytes>expected) != ulen:
-                    return -1
-                if memcmp(PyBytes_AS_STRING(expected), s + k + 1, ulen) != 0 and not (
-                    _ascii_units_equal(
-                        <const unsigned char*>PyBytes_AS_STRING(expected), s + k + 1, ulen
-                    )
+                if not _ascii_units_equal(
+                    <const unsigned char*>PyBytes_AS_STRING(<object>expected), s + k + 1, ulen
                 ):
+                    return -1
+            else:
+                if ulen <= 0 or _ISSPACE[s[k + 1]] or _ISSPACE[s[n - 1]]:
+                    return -1
+                if _jl_needs_escape(s + k + 1, ulen):
                     return -1
         ln.val_at = b.size
         if neg:
@@ -892,6 +973,9 @@ cdef class JsonLineWriter:
             obis = e.obis
             if not PyUnicode_CheckExact(obis) or len(obis) != ln.paren - ln.code:
                 return False
+            if not _is_plain(<const Py_UCS1*>PyBytes_AS_STRING(data) + ln.code,
+                             ln.paren - ln.code):
+                return False
             if obis.encode("latin-1") != PyBytes_FromStringAndSize(
                 <const char*>PyBytes_AS_STRING(data) + ln.code, ln.paren - ln.code
             ):
@@ -907,6 +991,12 @@ cdef class JsonLineWriter:
                         expected = unit.encode("ascii") if PyUnicode_CheckExact(unit) else None
                     except UnicodeEncodeError:
                         expected = None
+                if expected is not None and (
+                    not expected or expected != expected.strip()
+                    or _jl_needs_escape(<const unsigned char*>PyBytes_AS_STRING(expected),
+                                        len(expected))
+                ):
+                    expected = None
                 if unit is not None and expected is None:
                     slot = _SL_GENERIC
                 elif kind == _QUANTITY and ln.ngroups == 1:

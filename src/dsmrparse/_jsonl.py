@@ -50,34 +50,41 @@ def render_frames(
 
     writer = writer_for(profile, strict)
     writer.take()  # (anything a batch cut short by an error left behind)
+    writer.counts()
     counts: Counter[str] = Counter()
     damaged: list[tuple[str | None, int, str, str, str]] = []
     end = 0
-    for offset, item in records:
+    i = 0
+    while True:
+        i = writer.write_records(records, i)  # the frames it can write, up to one it cannot
+        if i >= len(records):
+            break
+        offset, item = records[i]
+        i += 1
         if isinstance(item, Frame):
             data = item.data
-            end = max(end, offset + len(data))
-            code = writer.write(data)
-            if code >= 0:
-                counts["telegrams"] += 1
-                counts[f"crc:{_CRC[code]}"] += 1
-                if code & 1:  # (bad, or absent where the profile wants one)
-                    counts["problem:crc"] += 1
-                continue
             item = read_frame(item, profile, strict, name)
             if not isinstance(item, Damaged):
                 writer.learn(data, item)
+        end = max(end, offset + len(item.raw))
         if isinstance(item, Damaged):
             counts[f"record:{item.kind}"] += 1
             line = item.to_json()
             damaged.append((item.source, offset, item.kind, item.error, line))
             writer.put((line + "\n").encode("utf-8"))
-            end = max(end, offset + len(item.raw))
             continue
         counts["telegrams"] += 1
         counts[f"crc:{item.crc}"] += 1
         for problem in item.problems:
             counts[f"problem:{problem.kind}"] += 1
-        end = max(end, offset + len(item.raw))
         writer.put(json_lines([item]))
+    for code, n in enumerate(writer.counts()):  # the telegrams the writer wrote
+        if n:
+            counts["telegrams"] += n
+            counts[f"crc:{_CRC[code]}"] += n
+            if code & 1:  # (bad, or absent where the profile wants one: a "crc" problem)
+                counts["problem:crc"] += n
+    if records:  # (records come in stream order: the last one ends last)
+        offset, item = records[-1]
+        end = max(end, offset + len(item.data if isinstance(item, Frame) else item.raw))
     return writer.take(), {"counts": counts, "damaged": damaged, "end": end}
