@@ -36,6 +36,16 @@ cdef struct _JLine:  # one object line of the frame being written
     long long micros  # the stamp's UTC instant, when stamp_len
 
 
+cdef struct _JSlot:  # one line of a layout
+    int kind  # _SL_*
+    const char* pre  # '{"obis":..,"name":..,"value":' (in _JLayout.prefix)
+    Py_ssize_t pre_n
+    const char* suf  # '],"line":N}' (in _JLayout.suffix)
+    Py_ssize_t suf_n
+    const char* unit  # the profile's unit (in _JLayout.expected); unit_n -1: none
+    Py_ssize_t unit_n
+
+
 cdef struct _JBuf:
     char* buf
     Py_ssize_t size
@@ -213,7 +223,7 @@ cdef class _JLayout:
     cdef bint good
     cdef int tries
     cdef int nlines
-    cdef int* slot
+    cdef _JSlot* slots
     cdef bytes head  # '{"format":' ... '"crc":{"status":'
     cdef list expected  # per line: the profile's unit as bytes, or None
     cdef list prefix  # per line: '{"obis":..,"name":..,"value":'
@@ -230,10 +240,10 @@ cdef class _JLayout:
     cdef bytes absent_problem  # the absent-CRC problem's JSON up to its offset
 
     def __cinit__(self):
-        self.slot = NULL
+        self.slots = NULL
 
     def __dealloc__(self):
-        free(self.slot)
+        free(self.slots)
 
 
 cdef class JsonLineWriter:
@@ -463,12 +473,13 @@ cdef class JsonLineWriter:
             while pos < e:
                 if p[pos] != 0x28:
                     return False
-                hit = <const unsigned char*>memchr(p + pos + 1, 0x29, e - pos - 1)
-                if hit == NULL:
+                close = pos + 1
+                while close < e and p[close] != 0x29:
+                    if p[close] == 0x28:
+                        return False  # "(" inside a group: the tokenizer's rules
+                    close += 1
+                if close == e:
                     return False
-                close = hit - p
-                if memchr(p + pos + 1, 0x28, close - pos - 1) != NULL:
-                    return False  # "(" inside a group: the tokenizer's rules
                 if ln.ngroups < 2:
                     ln.gs[ln.ngroups] = pos + 1
                     ln.ge[ln.ngroups] = close
@@ -480,8 +491,8 @@ cdef class JsonLineWriter:
             k = paren - seg
             _jl_copy(<char*>self.key + self.keylen, <const char*>(p + seg), k)
             self.keylen += k
-            if (k == 9 and memcmp(p + seg, b"1-3:0.2.8", 9) == 0) or (
-                k == 10 and memcmp(p + seg, b"0-0:96.1.4", 10) == 0
+            if (k == 9 and p[seg + 2] == 0x33 and memcmp(p + seg, b"1-3:0.2.8", 9) == 0) or (
+                k == 10 and p[seg + 4] == 0x39 and memcmp(p + seg, b"0-0:96.1.4", 10) == 0
             ):
                 memcpy(self.key + self.keylen, p + paren, e - paren)
                 self.keylen += e - paren
@@ -505,26 +516,31 @@ cdef class JsonLineWriter:
 
     # ---- values
 
-    cdef int _number(self, _JLayout L, int i, const unsigned char* s, Py_ssize_t n,
+    cdef int _number(self, _JSlot* slot, const unsigned char* s, Py_ssize_t n,
                      bint integer, _JLine* ln) except -2:
         """A number and its unit as convert() gives them: value written, 0; -1 when the full
         converter must say (an odd shape, a unit that differs: maybe a problem)."""
-        cdef Py_ssize_t k = 0, a, intend, fa, fe, z, ulen
-        cdef bint neg = False, zero = True
+        cdef Py_ssize_t k = 0, a, lead, intend, fa, fe, ulen
+        cdef bint neg = False
         cdef long long v = 0
-        cdef PyObject* expected
         cdef _JBuf* b = &self.obj
+        cdef char* o
         if n == 0:
             return -1
         if s[0] == 0x2D:
             neg = True
             k = 1
         a = k
+        while k < n and s[k] == 0x30:  # (leading zeros: Decimal and int drop them)
+            k += 1
+        lead = k
         while k < n and _isdigit(s[k]):
             k += 1
         intend = k
         if intend == a:
             return -1
+        if lead == intend:  # zero: keep one digit
+            lead -= 1
         fa = fe = k
         if k < n and s[k] == 0x2E:
             if integer:
@@ -538,53 +554,57 @@ cdef class JsonLineWriter:
                 return -1
         if k < n and s[k] != 0x2A:
             return -1
-        if integer and intend - a > 18:
+        if integer and intend - a > 18:  # (_number_end's limit, leading zeros counted)
             return -1
-        for z in range(a, fe):
-            if s[z] != 0x30 and s[z] != 0x2E:
-                zero = False
-                break
-        if neg and zero:
-            return -1  # "-0": Decimal keeps the sign, int does not
+        if neg and intend - lead == 1 and s[lead] == 0x30:
+            for v in range(fa, fe):
+                if s[v] != 0x30:
+                    break
+            else:
+                return -1  # "-0": Decimal keeps the sign, int does not
+            v = 0
         ulen = n - k - 1
         if k < n:  # the unit (the profile's units are checked in _build: letters and such)
-            expected = <PyObject*>PyList_GET_ITEM(L.expected, i)
-            if expected != <PyObject*>None:
-                if Py_SIZE(<object>expected) != ulen:
-                    return -1
-                if not _ascii_units_equal(
-                    <const unsigned char*>PyBytes_AS_STRING(<object>expected), s + k + 1, ulen
+            if slot.unit_n >= 0:
+                if slot.unit_n != ulen or not _ascii_units_equal(
+                    <const unsigned char*>slot.unit, s + k + 1, ulen
                 ):
                     return -1
-            else:
-                if ulen <= 0 or _ISSPACE[s[k + 1]] or _ISSPACE[s[n - 1]]:
-                    return -1
-                if _jl_needs_escape(s + k + 1, ulen):
-                    return -1
+            elif ulen <= 0 or _ISSPACE[s[k + 1]] or _ISSPACE[s[n - 1]] or _jl_needs_escape(
+                s + k + 1, ulen
+            ):
+                return -1
+        if b.size + n + 16 > b.cap:
+            _jb_reserve(b, n + 16)
+        o = b.buf + b.size
         ln.val_at = b.size
         if neg:
-            _jb_char(b, 0x2D)
-        z = a
-        while z < intend - 1 and s[z] == 0x30:
-            z += 1
-        _jb_put(b, s + z, intend - z)
+            o[0] = 0x2D
+            o += 1
+        _jl_copy(o, <const char*>(s + lead), intend - lead)
+        o += intend - lead
         if fe > fa:
-            _jb_char(b, 0x2E)
-            _jb_put(b, s + fa, fe - fa)
-        ln.val_len = b.size - ln.val_at
+            o[0] = 0x2E
+            _jl_copy(o + 1, <const char*>(s + fa), fe - fa)
+            o += fe - fa + 1
+        ln.val_len = (o - b.buf) - ln.val_at
         if integer:
-            for z in range(a, intend):
-                v = v * 10 + (s[z] - 0x30)
+            for k in range(lead, intend):
+                v = v * 10 + (s[k] - 0x30)
             ln.number = -v if neg else v
-        _jb_bytes(b, b',"unit":')
-        ln.unit_at = b.size
-        if k < n:
-            _jb_char(b, 0x22)
-            _jb_put(b, s + k + 1, ulen)
-            _jb_char(b, 0x22)
+        memcpy(o, b',"unit":', 8)
+        o += 8
+        ln.unit_at = o - b.buf
+        if ulen > 0:
+            o[0] = 0x22
+            _jl_copy(o + 1, <const char*>(s + n - ulen), ulen)
+            o[ulen + 1] = 0x22
+            o += ulen + 2
         else:
-            _jb_bytes(b, b"null")
-        ln.unit_len = b.size - ln.unit_at
+            memcpy(o, b"null", 4)
+            o += 4
+        ln.unit_len = (o - b.buf) - ln.unit_at
+        b.size = o - b.buf
         return 0
 
     cdef int _stamp(self, _JLayout L, const unsigned char* s, Py_ssize_t n,
@@ -663,7 +683,8 @@ cdef class JsonLineWriter:
 
     cdef int _line(self, _JLayout L, int i, const unsigned char* p, _JLine* ln) except -2:
         """One object of the objects array: 0 written, -1 the telegram needs the full parse."""
-        cdef int slot = L.slot[i], got
+        cdef _JSlot* sl = &L.slots[i]
+        cdef int slot = sl.kind, got
         cdef Py_ssize_t mark = self.obj.size, vs, ve, ts, te, k
         cdef bint time_first
         cdef _JBuf* b = &self.obj
@@ -672,10 +693,10 @@ cdef class JsonLineWriter:
         ln.stamp_len = 0
         if slot == _SL_GENERIC:
             return self._generic(L, i, p, ln)
-        _jb_bytes(b, <object>PyList_GET_ITEM(L.prefix, i))
+        _jb_put(b, sl.pre, sl.pre_n)
         vs, ve = ln.gs[0], ln.ge[0]
         if slot == _SL_QUANTITY or slot == _SL_INTEGER:
-            got = self._number(L, i, p + vs, ve - vs, slot == _SL_INTEGER, ln)
+            got = self._number(sl, p + vs, ve - vs, slot == _SL_INTEGER, ln)
         elif slot == _SL_TEXT:
             ln.val_at = b.size
             if ve == vs:
@@ -705,7 +726,7 @@ cdef class JsonLineWriter:
                 ts, te, vs, ve = ln.gs[0], ln.ge[0], ln.gs[1], ln.ge[1]
             else:
                 ts, te, vs, ve = ln.gs[1], ln.ge[1], ln.gs[0], ln.ge[0]
-            got = self._number(L, i, p + vs, ve - vs, False, ln)
+            got = self._number(sl, p + vs, ve - vs, False, ln)
             if got == 0:
                 _jb_bytes(b, b',"timestamp":')
                 got = self._stamp(L, p + ts, te - ts, ln)
@@ -720,7 +741,7 @@ cdef class JsonLineWriter:
         if ln.ngroups == 2:
             _jb_char(b, 0x2C)
             _jb_string(b, p + ln.gs[1], ln.ge[1] - ln.gs[1])
-        _jb_bytes(b, <object>PyList_GET_ITEM(L.suffix, i))
+        _jb_put(b, sl.suf, sl.suf_n)
         return 0
 
     cdef int _value_json(self, _JLine* ln) except -1:
@@ -956,9 +977,9 @@ cdef class JsonLineWriter:
             + ',"line":null,"offset":'
         ).encode("utf-8")
         plan = profile.plan
-        free(L.slot)
-        L.slot = <int*>malloc(sizeof(int) * max(self.nlines, 1))
-        if L.slot == NULL:
+        free(L.slots)
+        L.slots = <_JSlot*>malloc(sizeof(_JSlot) * max(self.nlines, 1))
+        if L.slots == NULL:
             raise MemoryError()
         L.nlines = self.nlines
         L.expected, L.prefix, L.suffix, L.rows, L.codes = [], [], [], [], []
@@ -1010,12 +1031,18 @@ cdef class JsonLineWriter:
                 elif kind not in (_COMPLEX, _HEX_TEXT, _QUANTITY, _INTEGER, _TIMESTAMP,
                                   _TIMESTAMPED) and ln.ngroups == 1:
                     slot = _SL_TEXT
-            L.slot[i] = slot
+            pre = ('{"obis":' + dumps(obis) + ',"name":' + dumps(e.name) + ',"value":').encode()
+            suf = f'],"line":{ln.lineno}}}'.encode()
             L.expected.append(expected)
-            L.prefix.append(
-                ('{"obis":' + dumps(obis) + ',"name":' + dumps(e.name) + ',"value":').encode()
-            )
-            L.suffix.append(f'],"line":{ln.lineno}}}'.encode())
+            L.prefix.append(pre)
+            L.suffix.append(suf)
+            L.slots[i].kind = slot
+            L.slots[i].pre = PyBytes_AS_STRING(pre)
+            L.slots[i].pre_n = len(pre)
+            L.slots[i].suf = PyBytes_AS_STRING(suf)
+            L.slots[i].suf_n = len(suf)
+            L.slots[i].unit = NULL if expected is None else PyBytes_AS_STRING(expected)
+            L.slots[i].unit_n = -1 if expected is None else len(expected)
             L.rows.append(row)
             L.codes.append(obis)
             L.cache_key.append(None)
@@ -1034,9 +1061,9 @@ cdef class JsonLineWriter:
             got = roles[channel]
             dti = got.get("device_type", -1)
             rdi = got.get("reading", -1)
-            if dti < 0 or L.slot[dti] != _SL_INTEGER:
+            if dti < 0 or L.slots[dti].kind != _SL_INTEGER:
                 return False  # (a type the full parse infers from the reading's unit)
-            if rdi >= 0 and L.slot[rdi] != _SL_TIMESTAMPED:
+            if rdi >= 0 and L.slots[rdi].kind != _SL_TIMESTAMPED:
                 return False
             if not 0 <= channel < 1000000:
                 return False
