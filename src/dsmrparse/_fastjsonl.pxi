@@ -272,6 +272,7 @@ cdef class JsonLineWriter:
     cdef list kinds  # device type -> its "kind" JSON
     cdef unsigned char shortcut[256]  # device type -> bits: 1 gas, 2 water, 4 heat
     cdef public long fast, learned, mismatches
+    cdef public int why  # the step at which the last learn() gave up (tests, debugging)
     cdef long verdicts[4]  # write()'s answers >= 0 since the last counts()
 
     def __cinit__(self, *args, **kwargs):
@@ -823,11 +824,13 @@ cdef class JsonLineWriter:
         first = True
         for device in L.devices:
             channel, channel_json, dti, eqi, rdi, vai = <tuple>device
-            ln = &self.lines[<int>dti]
-            if ln.generic or not 0 <= ln.number <= 255:
-                o.size = mark
-                return -1
-            dt = ln.number
+            dt = -1  # (no type line, and no reading to infer one from: null)
+            if dti >= 0:
+                ln = &self.lines[<int>dti]
+                if ln.generic or not 0 <= ln.number <= 255:
+                    o.size = mark
+                    return -1
+                dt = ln.number
             r = &self.lines[<int>rdi] if rdi >= 0 else NULL
             if r != NULL and r.generic:
                 o.size = mark
@@ -837,10 +840,13 @@ cdef class JsonLineWriter:
             first = False
             _jb_bytes(o, b'{"channel":')
             _jb_bytes(o, channel_json)
-            _jb_bytes(o, b',"device_type":')
-            _jb_int(o, dt)
-            _jb_bytes(o, b',"kind":')
-            _jb_bytes(o, <object>PyList_GET_ITEM(self.kinds, <Py_ssize_t>dt))
+            if dt < 0:
+                _jb_bytes(o, b',"device_type":null,"kind":null')
+            else:
+                _jb_bytes(o, b',"device_type":')
+                _jb_int(o, dt)
+                _jb_bytes(o, b',"kind":')
+                _jb_bytes(o, <object>PyList_GET_ITEM(self.kinds, <Py_ssize_t>dt))
             _jb_bytes(o, b',"equipment_id":')
             if eqi >= 0:
                 self._value_json(&self.lines[<int>eqi])
@@ -863,7 +869,7 @@ cdef class JsonLineWriter:
                 self._value_json(&self.lines[<int>vai])
             else:
                 _jb_bytes(o, b"null")
-            alive = dt != 0 and r != NULL and r.stamp_len != 0
+            alive = dt > 0 and r != NULL and r.stamp_len != 0
             if alive:
                 _jb_bytes(o, b',"alive":true,"device_type_inferred":false}')
                 for k in range(3):  # the first of the newest, as max() picks
@@ -910,10 +916,12 @@ cdef class JsonLineWriter:
         if not PyBytes_CheckExact(data):
             data = bytes(data)
         if not self._scan(<const unsigned char*>PyBytes_AS_STRING(data), len(<bytes>data)):
+            self.why = 1
             return False
         key = PyBytes_FromStringAndSize(<const char*>self.key, self.keylen)
         L = self.layouts.get(key)
         if L is not None and (L.good or L.tries >= 4):
+            self.why = 2
             return False
         if L is None:
             if len(self.layouts) >= 256:
@@ -928,6 +936,7 @@ cdef class JsonLineWriter:
         mark = self.out.size
         code = self._write(L, <const unsigned char*>PyBytes_AS_STRING(data), len(<bytes>data))
         if code < 0:
+            self.why = 4
             return False
         mine = PyBytes_FromStringAndSize(self.out.buf + mark, self.out.size - mark)
         self.out.size = mark
@@ -937,6 +946,7 @@ cdef class JsonLineWriter:
             return True
         L.tries = 99  # never again for this layout: the full parse writes it
         self.mismatches += 1
+        self.why = 5
         return False
 
     cdef bint _build(self, _JLayout L, object t, bytes data) except -1:
@@ -946,17 +956,21 @@ cdef class JsonLineWriter:
         cdef int i
         cdef _JLine* ln
         if type(t) is not telegram_module.Telegram or t._pins:
+            self.why = 6
             return False
         entries = t._entries
         if len(entries) != self.nlines:
+            self.why = 7
             return False
         for problem in t._problems:
             if problem.kind != "crc":
+                self.why = 8
                 return False
         profile = t._profile
         ctx = _time_context(profile.timezone, profile.dst_flags)
         zone = _zone_for(ctx)
         if zone is None:
+            self.why = 9
             return False
         L.ctx = ctx
         L.zone = <_Zone>zone
@@ -990,16 +1004,20 @@ cdef class JsonLineWriter:
             ln = &self.lines[i]
             e = entries[i]
             if type(e) is not _E or e.line != ln.lineno:
+                self.why = 10
                 return False
             obis = e.obis
             if not PyUnicode_CheckExact(obis) or len(obis) != ln.paren - ln.code:
+                self.why = 11
                 return False
             if not _is_plain(<const Py_UCS1*>PyBytes_AS_STRING(data) + ln.code,
                              ln.paren - ln.code):
+                self.why = 12
                 return False
             if obis.encode("latin-1") != PyBytes_FromStringAndSize(
                 <const char*>PyBytes_AS_STRING(data) + ln.code, ln.paren - ln.code
             ):
+                self.why = 13
                 return False
             row = plan.get(obis)
             slot = _SL_GENERIC
@@ -1050,6 +1068,7 @@ cdef class JsonLineWriter:
             L.cache_value.append(None)
             if obis == "0-0:1.0.0":
                 if L.stamp_line >= 0 or slot != _SL_TIMESTAMP:
+                    self.why = 14
                     return False
                 L.stamp_line = i
             role = telegram_module._MBUS_ROLES.get(e.name) if e.name else None
@@ -1061,11 +1080,14 @@ cdef class JsonLineWriter:
             got = roles[channel]
             dti = got.get("device_type", -1)
             rdi = got.get("reading", -1)
-            if dti < 0 or L.slots[dti].kind != _SL_INTEGER:
+            if (dti < 0 and rdi >= 0) or (dti >= 0 and L.slots[dti].kind != _SL_INTEGER):
+                self.why = 15
                 return False  # (a type the full parse infers from the reading's unit)
             if rdi >= 0 and L.slots[rdi].kind != _SL_TIMESTAMPED:
+                self.why = 16
                 return False
             if not 0 <= channel < 1000000:
+                self.why = 17
                 return False
             L.devices.append((channel, dumps(channel).encode(), dti, got.get("equipment_id", -1), rdi,
                               got.get("valve", -1)))
