@@ -199,8 +199,22 @@ def _with_crc(frame: bytes) -> bytes:
 
 
 _EDITS = st.sampled_from(
-    ["digit", "unit_case", "unit", "flag", "sign", "zeros", "empty", "letter", "space", "blank",
-     "point", "crc", "lf", "long"]
+    [
+        "digit",
+        "unit_case",
+        "unit",
+        "flag",
+        "sign",
+        "zeros",
+        "empty",
+        "letter",
+        "space",
+        "blank",
+        "point",
+        "crc",
+        "lf",
+        "long",
+    ]
 )
 
 
@@ -288,8 +302,13 @@ def test_mutations_that_keep_a_telegram_plain_take_the_fast_path() -> None:
     checker.feed(frame)
     written = 0
     for where in range(40):
-        for edits in ([("digit", where)], [("zeros", where)], [("unit_case", where)],
-                      [("digit", where), ("lf", 0)], [("blank", where)]):
+        for edits in (
+            [("digit", where)],
+            [("zeros", where)],
+            [("unit_case", where)],
+            [("digit", where), ("lf", 0)],
+            [("blank", where)],
+        ):
             written += checker.feed(_with_crc(_mutate(frame, edits)))
         written += checker.feed(_mutate(frame, [("digit", where), ("crc", 0)]))  # bad CRC
     assert written >= 150
@@ -325,8 +344,18 @@ def test_parse_writes_the_same_lines_with_and_without_the_fast_path(
         out = tmp_path / f"out{fast}.jsonl"
         errors = tmp_path / f"errors{fast}.jsonl"
         env = env_for(twin, DSMRPARSE_JSONL_FAST=fast)
-        run = cli("parse", str(capture), "-o", str(out), "--errors", str(errors), "--jobs", jobs,
-                  twin=twin, env=env)
+        run = cli(
+            "parse",
+            str(capture),
+            "-o",
+            str(out),
+            "--errors",
+            str(errors),
+            "--jobs",
+            jobs,
+            twin=twin,
+            env=env,
+        )
         summary = re.sub(r" in [\d.]+ s, [\d.]+ MB/s", "", run.stderr)
         results[fast] = (run.returncode, summary, out.read_bytes(), errors.read_bytes())
     assert results["0"] == results["1"]
@@ -342,8 +371,14 @@ def test_parse_to_stdout_is_the_same_with_and_without_the_fast_path(
     capture.write_bytes(_mixed_capture())
     outs = []
     for fast in ("0", "1"):
-        run = cli("parse", str(capture), "--format", "jsonl", twin=twin,
-                  env=env_for(twin, DSMRPARSE_JSONL_FAST=fast))
+        run = cli(
+            "parse",
+            str(capture),
+            "--format",
+            "jsonl",
+            twin=twin,
+            env=env_for(twin, DSMRPARSE_JSONL_FAST=fast),
+        )
         outs.append((run.returncode, run.stdout))
     assert outs[0] == outs[1]
     assert outs[1][1].count("\n") > 100
