@@ -706,7 +706,7 @@ def _write(fmt: str, output: Target, results: Iterator[Any]) -> None:
     if fmt == "jsonl":
         sink = output.open_binary()
         for data in results:
-            sink.write(data)
+            _write_all(sink, data)
         sink.flush()
         return
     target = output.open()
@@ -720,6 +720,17 @@ def _write(fmt: str, output: Target, results: Iterator[Any]) -> None:
         for text in results:
             target.write(text)
     target.flush()
+
+
+def _write_all(sink: Any, data: bytes) -> None:
+    """All of data: a buffered write that got only part of a large block into a pipe whose reader
+    went away (| head) returns the count instead of raising; writing the rest raises."""
+    n = sink.write(data)
+    while (
+        isinstance(sink, (io.BufferedIOBase, io.RawIOBase)) and n is not None and 0 < n < len(data)
+    ):
+        data = data[n:]
+        n = sink.write(data)
 
 
 def _summary(totals: Counter[str], size: int, took: float) -> None:
