@@ -44,6 +44,7 @@ cdef struct _JSlot:  # one line of a layout
     Py_ssize_t suf_n
     const char* unit  # the profile's unit (in _JLayout.expected); unit_n -1: none
     Py_ssize_t unit_n
+    bint value_used  # its value's JSON is written again (the telegram's time, an MBus field)
 
 
 cdef struct _JBuf:
@@ -673,7 +674,10 @@ cdef class JsonLineWriter:
             else:
                 text = entries_json((entry,))  # "[{...}]"
                 L.cache_entry[i] = text[1 : len(text) - 1].encode("utf-8")
-                L.cache_value[i] = dumps(entry[2]).encode("utf-8")
+                # (only where it is written again: a COMPLEX value's dumps() is no small cost)
+                L.cache_value[i] = (
+                    dumps(entry[2]).encode("utf-8") if L.slots[i].value_used else None
+                )
         found = <object>PyList_GET_ITEM(L.cache_entry, i)
         if found is None:
             return -1
@@ -1061,6 +1065,7 @@ cdef class JsonLineWriter:
             L.slots[i].suf_n = len(suf)
             L.slots[i].unit = NULL if expected is None else PyBytes_AS_STRING(expected)
             L.slots[i].unit_n = -1 if expected is None else len(expected)
+            L.slots[i].value_used = False
             L.rows.append(row)
             L.codes.append(obis)
             L.cache_key.append(None)
@@ -1071,6 +1076,7 @@ cdef class JsonLineWriter:
                     self.why = 14
                     return False
                 L.stamp_line = i
+                L.slots[i].value_used = True
             role = telegram_module._MBUS_ROLES.get(e.name) if e.name else None
             if role is not None:
                 channel = int(obis[obis.index("-") + 1 : obis.index(":")])
@@ -1089,6 +1095,9 @@ cdef class JsonLineWriter:
             if not 0 <= channel < 1000000:
                 self.why = 17
                 return False
+            for used in (got.get("equipment_id", -1), got.get("valve", -1)):
+                if used >= 0:
+                    L.slots[used].value_used = True
             L.devices.append((channel, dumps(channel).encode(), dti, got.get("equipment_id", -1), rdi,
                               got.get("valve", -1)))
         return True
