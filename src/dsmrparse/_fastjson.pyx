@@ -330,6 +330,29 @@ cdef int _put_value(_Out* out, object value, int depth=0) except -1:
     return _put_text(out, _dumps(value))  # records, floats, subclasses: as json.dumps has it
 
 
+# a record class -> its _fields (None: not a record, written as an array); classes whose
+# instances say the same for every value (tuple subclasses without instance attributes)
+cdef dict _RECORD_FIELDS = {}
+
+
+cdef object _record_fields(object value):
+    """as_json_value's test: a tuple with ``_asdict`` is a record, its class's ``_fields``
+    name its items (None when it is no record)."""
+    cls = type(value)
+    found = _RECORD_FIELDS.get(cls, _UNSET)
+    if found is not _UNSET:
+        return found
+    if not hasattr(value, "_asdict"):
+        found = None
+    else:
+        found = getattr(cls, "_fields", None)
+        if found is None:
+            found = _UNSET  # (a record without fields: the reference writer's)
+    if getattr(cls, "__dictoffset__", 1) == 0 and len(_RECORD_FIELDS) < 256:
+        _RECORD_FIELDS[cls] = found  # (no instance dict: the answer is the class's)
+    return found
+
+
 cdef int _put_scalar(_Out* out, object value, int depth=0) except -1:
     """An entry's value, by as_json_value's rules: a record (a NamedTuple, such as a power
     failure) becomes an object of its fields, other tuples and lists become arrays."""
@@ -340,14 +363,16 @@ cdef int _put_scalar(_Out* out, object value, int depth=0) except -1:
         return _put_value(out, value)
     if depth < 64 and (PyTuple_Check(value) or PyList_CheckExact(value)):
         n = len(value)
-        if not PyTuple_Check(value) or not hasattr(value, "_asdict"):
+        fields = None
+        if PyTuple_Check(value) and not PyTuple_CheckExact(value):
+            fields = _record_fields(value)
+        if fields is None:
             _put(out, b"[", 1)
             for k in range(n):
                 if k:
                     _put(out, b",", 1)
                 _put_scalar(out, value[k], depth + 1)
             return _put(out, b"]", 1)
-        fields = getattr(type(value), "_fields", None)
         if type(fields) is tuple and len(fields) == n and all(
             [PyUnicode_CheckExact(f) for f in fields]
         ):
