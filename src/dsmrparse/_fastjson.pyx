@@ -20,11 +20,11 @@ from cpython.datetime cimport (
     import_datetime,
 )
 from cpython.dict cimport PyDict_CheckExact
-from cpython.list cimport PyList_CheckExact
+from cpython.list cimport PyList_CheckExact, PyList_GET_ITEM
 from cpython.long cimport PyLong_CheckExact
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_INCREF, Py_XDECREF
-from cpython.tuple cimport PyTuple_Check, PyTuple_CheckExact, PyTuple_GET_ITEM
+from cpython.tuple cimport PyTuple_Check, PyTuple_CheckExact, PyTuple_GET_ITEM, PyTuple_GET_SIZE
 from cpython.unicode cimport PyUnicode_CheckExact
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport free, realloc
@@ -285,6 +285,13 @@ cdef int _put_datetime(_Out* out, object value) except -1:
     return _put(out, b'"', 1)
 
 
+cdef inline object _item(object seq, Py_ssize_t k):
+    """seq[k] of a tuple (subclasses too: records) or list, without the generic item call."""
+    if PyTuple_Check(seq):
+        return <object>PyTuple_GET_ITEM(seq, k)
+    return <object>PyList_GET_ITEM(seq, k)
+
+
 cdef int _put_value(_Out* out, object value, int depth=0) except -1:
     """Any interchange value: what _jsonform.dumps writes for it."""
     cdef Py_ssize_t pos = 0, k, n
@@ -325,7 +332,7 @@ cdef int _put_value(_Out* out, object value, int depth=0) except -1:
             for k in range(n):
                 if k:
                     _put(out, b",", 1)
-                _put_value(out, value[k], depth + 1)
+                _put_value(out, _item(value, k), depth + 1)
             return _put(out, b"]", 1)
     return _put_text(out, _dumps(value))  # records, floats, subclasses: as json.dumps has it
 
@@ -346,8 +353,8 @@ cdef object _record_fields(object value):
         found = None
     else:
         found = getattr(cls, "_fields", None)
-        if found is None:
-            found = _UNSET  # (a record without fields: the reference writer's)
+        if type(found) is not tuple or not all([PyUnicode_CheckExact(f) for f in found]):
+            found = _UNSET  # (a record without str fields: the reference writer's)
     if getattr(cls, "__dictoffset__", 1) == 0 and len(_RECORD_FIELDS) < 256:
         _RECORD_FIELDS[cls] = found  # (no instance dict: the answer is the class's)
     return found
@@ -371,18 +378,16 @@ cdef int _put_scalar(_Out* out, object value, int depth=0) except -1:
             for k in range(n):
                 if k:
                     _put(out, b",", 1)
-                _put_scalar(out, value[k], depth + 1)
+                _put_scalar(out, _item(value, k), depth + 1)
             return _put(out, b"]", 1)
-        if type(fields) is tuple and len(fields) == n and all(
-            [PyUnicode_CheckExact(f) for f in fields]
-        ):
+        if fields is not _UNSET and PyTuple_GET_SIZE(fields) == n:
             _put(out, b"{", 1)
             for k in range(n):
                 if k:
                     _put(out, b",", 1)
-                _put_string(out, fields[k])
+                _put_string(out, <object>PyTuple_GET_ITEM(fields, k))
                 _put(out, b":", 1)
-                _put_scalar(out, value[k], depth + 1)
+                _put_scalar(out, <object>PyTuple_GET_ITEM(value, k), depth + 1)
             return _put(out, b"}", 1)
     return _put_text(out, _value_json(value))
 
