@@ -386,3 +386,28 @@ def test_parse_to_stdout_is_the_same_with_and_without_the_fast_path(
 
 def test_the_fast_path_is_on_only_where_the_compiled_writer_is(twin: str) -> None:
     assert _jsonl.enabled() == (twin == "cython")
+
+
+@needs_compiled
+def test_crc_variants_are_written_as_the_full_parse_judges_them() -> None:
+    """LF telegrams with the CRC over the CRLF form or over the bytes as sent, a missing CRC
+    where the profile wants one, a bad one, a 3-digit one."""
+    assert COMPILED is not None
+    frame, _ = _base("nl/dsmr50_landis_e350.txt")
+    lf = _mutate(frame, [("lf", 0)])
+    body = lf[: lf.rindex(b"!") + 1]
+    crlf_body = frame[: frame.rindex(b"!") + 1]
+    variants = {
+        "lf, CRC of the CRLF form": body + b"%04X" % COMPILED.crc16(crlf_body),
+        "lf, CRC of the bytes as sent": body + b"%04X" % COMPILED.crc16(body),
+        "lf, bad CRC": body + b"0000",
+        "crlf, no CRC": crlf_body,
+        "crlf, bad CRC": crlf_body + b"FFFF",
+        "crlf, lowercase CRC": crlf_body + (b"%04x" % COMPILED.crc16(crlf_body)),
+    }
+    for name, variant in variants.items():
+        checker = Checker()
+        checker.feed(variant)  # learns this layout (its line ends are part of it)
+        assert checker.feed(variant), name
+        assert checker.feed(_with_crc(_mutate(variant, [("digit", 3)]))), name
+        assert checker.writer.mismatches == 0
