@@ -407,8 +407,10 @@ cdef class JsonLineWriter:
         cdef int k
         self.keylen = 0
         self.nlines = 0
-        if n < 5 or p[0] != 0x2F or not _looks_like_header(p + 1) or not _all_ascii(p, n):
-            return False
+        if n < 5 or n > 65536 or p[0] != 0x2F or not _looks_like_header(p + 1) or not _all_ascii(
+            p, n
+        ):
+            return False  # (over 64 KiB: interpret.MAX_TELEGRAM, the full parse refuses it)
         # room for the whole key: each line gives at most its bytes and 2 (blank: 1), the
         # header its bytes and 1, the line ends 1
         if self.keycap < 3 * n + 16:
