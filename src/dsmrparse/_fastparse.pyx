@@ -153,7 +153,7 @@ DEFAULT_MAX_FRAME = 8192
 
 __all__ = [
     "NAME", "crc16", "tokenize", "convert", "clear_memo", "freeze", "entries_json", "dumps",
-    "FrameScanner", "Frame", "DEFAULT_MAX_FRAME", "complex_value", "JsonLineWriter",
+    "FrameScanner", "Frame", "DEFAULT_MAX_FRAME", "complex_value",
 ]
 
 # Module-level references the hot loops use without a dict lookup.
@@ -2776,4 +2776,4 @@ cdef object _hex_cell(const unsigned char* s, Py_ssize_t n):
 collections.abc.Sequence.register(LineTable)
 
 
-include "_fastjsonl.pxi"
+include "_fastjsonl.pxi"  # JsonLineWriter: the compiled twin only (no pure twin, not in __all__)
