@@ -36,6 +36,7 @@ from . import _kinds as K
 from ._types import as_json_value
 from .profiles import Profile, detect
 from .profiles import get as get_profile
+from .profiles._converters import legacy_gas_record
 from .telegram import Telegram, dumps
 from .values import time_context, units_equal
 
@@ -439,6 +440,7 @@ class Action:
     unit_col: int = -1  # MBus readings: the column of the unit as written
     unit: str | None = None  # the unit the profile expects (a mismatch takes the full parse)
     version: bool = False  # a version object: its groups decide the profile
+    gas: bool = False  # a DSMR 2.2/3 gas record (COMPLEX): fills an MBus reading's cells
     complex: Callable[[str], tuple[bool, str | None]] | None = None  # COMPLEX: groups text -> cell
 
 
@@ -522,10 +524,14 @@ def _action(
             return Action(OP_VALUE, kind, -1, -1, -1, unit, version)
         col = index[f"mbus{channel}_{role}"]
         if role == "value":
-            if kind != K.TIMESTAMPED:
+            # (the plan's converter may be a memo around it: _memo.memoized keeps __wrapped__)
+            gas = kind == K.COMPLEX and (
+                getattr(converter, "__wrapped__", converter) is legacy_gas_record
+            )
+            if kind != K.TIMESTAMPED and not gas:
                 return fallback
             stamp, unit_col = index[f"mbus{channel}_timestamp"], index[f"mbus{channel}_unit"]
-            return Action(OP_VALUE, kind, col, stamp, unit_col, unit, version)
+            return Action(OP_VALUE, kind, col, stamp, unit_col, unit, version, gas=gas)
     elif channel or name not in index or name in _FIXED:
         return fallback  # would go to ``extra`` with its value, or clash with a fixed column
     elif code == "0-0:1.0.0" or name == "timestamp":
