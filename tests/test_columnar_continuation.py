@@ -5,13 +5,16 @@ twins; the clean ones take the fast path."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dsmrparse
-from conftest import FIXTURES
-from dsmrparse import _impl
+from conftest import COMPILED, FIXTURES, needs_compiled
+from dsmrparse import _impl, columnar
 from dsmrparse.fresh import fresh_telegrams
 from test_columnar_fast import check_same, telegram_frames
 
@@ -169,5 +172,109 @@ def test_gas_records_split_anyhow_give_the_rows_of_the_full_parse(
         try:
             check_same(_gas(record), "decimal")
             check_same(_gas(record), "float", profile="dsmr3")
+        finally:
+            dsmrparse.use_implementation(previous)
+
+
+# --------------------------------------------------------------------------------------------
+# COMPLEX cells (power-failure logs, peak histories, billing rows) made by the compiled
+# converter and JSON writer: the very text Columns.append stores
+
+COMPLEX_FIXTURES = [
+    "nl/dsmr42_kaifa.txt",
+    "nl/dsmr50_iskra_mt382.txt",
+    "be/fluvius_emucs171.txt",
+    "be/fluvius_emucs171_sentinel.txt",
+    "hu/eon_sagemcom.txt",
+    "nl/dsmr30_kamstrup_4mbus_no_crc.txt",
+    "athom/dsmr-luxembourgh-spec-example.txt",
+]
+
+
+@pytest.mark.parametrize("numbers", ["decimal", "float"])
+@pytest.mark.parametrize("name", COMPLEX_FIXTURES)
+def test_complex_cells_of_fresh_telegrams_are_those_of_the_full_parse(
+    twin: str, name: str, numbers: str
+) -> None:
+    first = telegram_frames((FIXTURES / name).read_bytes())[0].data
+    data = b"".join(fresh_telegrams(first, 60, seed=11))
+    assert check_same(data, numbers) == 60
+
+
+@needs_compiled
+@pytest.mark.parametrize("name", COMPLEX_FIXTURES[:5])
+def test_the_compiled_builder_writes_complex_cells_without_python(name: str) -> None:
+    """Fresh logs, histories and billing rows never reach the Python cell function, and the
+    cells are the ones it would have made."""
+    first = telegram_frames((FIXTURES / name).read_bytes())[0].data
+    schema = dsmrparse.parse(first).profile
+    frames = fresh_telegrams(first, 40, seed=13)
+    calls: list[str] = []
+
+    def counted(cell: Any) -> Any:
+        def call(text: str) -> Any:
+            calls.append(text)
+            return cell(text)
+
+        return call
+
+    def filled(spec_of: Any) -> dict[str, Any]:
+        cols = columnar.Columns(schema)
+        spec = spec_of(columnar.fast_spec(cols, None, False))
+        builder = COMPILED.ColumnBuilder(spec, list(cols.columns.values()))
+        assert all(builder.feed(frame) >= 0 for frame in frames)
+        cols._rows = len(frames)
+        return {n: cols.column(n) for n in cols.names}
+
+    def python_cells(spec: Any) -> Any:  # no compiled converter: the Python cell function
+        actions = {
+            code: replace(a, converter=None, complex=counted(a.complex))
+            if a.complex is not None
+            else a
+            for code, a in spec.actions.items()
+        }
+        return replace(spec, actions=actions)
+
+    def watched(spec: Any) -> Any:
+        actions = {
+            code: replace(a, complex=counted(a.complex)) if a.complex is not None else a
+            for code, a in spec.actions.items()
+        }
+        return replace(spec, actions=actions)
+
+    compiled = filled(watched)
+    assert calls == []
+    assert filled(python_cells) == compiled
+    assert calls  # (the reference really went through the Python cell function)
+    complex_cols = [n for n in compiled if n in columnar.Columns(schema)._complex]
+    assert complex_cols and any(v is not None for n in complex_cols for v in compiled[n])
+
+
+_STAMPS = st.sampled_from(
+    [b"101208152415W", b"200423192538S", b"000101000001W", b"632525252525W", b"00010100000W",
+     b"241027023000W", b"x"]
+)  # fmt: skip
+_DURATIONS = st.sampled_from([b"0000000240*s", b"2147583646*s", b"5*S", b"7*min", b"", b"-1*s"])
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    count=st.integers(0, 4),
+    events=st.lists(st.tuples(_STAMPS, _DURATIONS), max_size=4),
+    split=st.booleans(),
+)
+def test_odd_power_failure_logs_give_the_cells_of_the_full_parse(
+    count: int, events: list[tuple[bytes, bytes]], split: bool
+) -> None:
+    raw = (FIXTURES / "nl" / "dsmr42_kaifa.txt").read_bytes()
+    line = next(ln for ln in raw.split(b"\r\n") if ln.startswith(b"1-0:99.97.0("))
+    log = b"1-0:99.97.0(%d)(0-0:96.7.19)" % count
+    for i, (stamp, duration) in enumerate(events):
+        log += (b"\r\n" if split and i == 1 else b"") + b"(" + stamp + b")(" + duration + b")"
+    variant = _with_crc(raw.replace(line, log, 1))
+    for name in _impl.available():
+        previous = dsmrparse.use_implementation(name)
+        try:
+            check_same(variant, "decimal")
         finally:
             dsmrparse.use_implementation(previous)

@@ -427,6 +427,23 @@ cdef object _written(object obj, bint as_entries):
         free(out.buf)
 
 
+cdef object scalar_json(object value):
+    """``dumps(as_json_value(value))`` (an entry's value as the interchange form writes it), for
+    the columns' COMPLEX cells; None when UTF-8 cannot carry it (the caller's Python path then
+    writes it)."""
+    cdef _Out out
+    out.buf = NULL
+    out.size = out.cap = 0
+    try:
+        _reserve(&out, 256)
+        _put_scalar(&out, value)
+        return PyUnicode_DecodeUTF8(out.buf, out.size, NULL)
+    except UnicodeEncodeError:
+        return None
+    finally:
+        free(out.buf)
+
+
 def dumps(obj):
     """_jsonform.dumps, written in C: compact JSON, Decimals as exact numbers."""
     text = _written(obj, False)

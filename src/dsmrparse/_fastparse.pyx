@@ -39,6 +39,7 @@ from . import _kinds as K
 from ._types import Entry, Frame, Line, Problem, Tokens
 from .errors import FramingError
 from ._fastjson import dumps, entries_json  # the JSON writer, in its own module
+from ._fastjson cimport scalar_json
 from .obis import ObisCode
 from .obis import spelling_problem as _spelling_problem
 from ._unknown import unknown_entry as _unknown_entry
@@ -2159,6 +2160,7 @@ cdef struct _Act:
     int len  # 0: a free slot
     int op, kind, col, stamp_col, unit_col, version
     int gas  # a DSMR 2.2/3 gas record: its (time)...(unit)/(value) fill an MBus reading's cells
+    int cx  # COMPLEX cells: the compiled converter's _CX_* code (0: the Python one answers)
     int index  # into the builder's per-action lists (expected unit, caches, COMPLEX cell)
 
 
@@ -2262,6 +2264,7 @@ cdef class ColumnBuilder:
     cdef list _objs  # the str cells
     cdef list _values, _valid, _aux  # per column: its storage
     cdef list _expected  # per action: the expected unit as bytes, or None
+    cdef list _expected_text  # and as str
     cdef list _cache_raw, _cache_val  # per action: the last text cell and the bytes it came from
     cdef list _unit_raw, _unit_val  # per action: the last unit read
     cdef list _complex  # per action: COMPLEX cell function, or None
@@ -2319,6 +2322,7 @@ cdef class ColumnBuilder:
             self._valid.append(col.valid)
             self._aux.append(col.scales if col.kind == "decimal" else col.offsets)
         self._expected, self._cache_raw, self._cache_val = [], [], []
+        self._expected_text = []
         self._unit_raw, self._unit_val, self._complex = [], [], []
         self._usable = len(spec.actions) * 2 < _TABLE
         if self._usable:
@@ -2345,6 +2349,7 @@ cdef class ColumnBuilder:
         act.unit_col = action.unit_col
         act.version = action.version
         act.gas = action.gas
+        act.cx = _complex_code(action.converter) if action.converter is not None else _CX_NONE
         act.index = len(self._expected)
         expected = None
         if action.unit is not None:
@@ -2353,6 +2358,7 @@ cdef class ColumnBuilder:
             except UnicodeEncodeError:  # no meter can write it: leave those to the full parse
                 act.op = 0
         self._expected.append(expected)
+        self._expected_text.append(action.unit)
         self._complex.append(action.complex)
         for cache in (self._cache_raw, self._cache_val, self._unit_raw, self._unit_val):
             cache.append(None)
@@ -2772,10 +2778,13 @@ cdef class ColumnBuilder:
 
     cdef bint _complex_cell(self, _Act* act, const unsigned char* p, Py_ssize_t ngroups,
                             int col) except -1:
-        """A COMPLEX object: its JSON cell from the Python converter, cached on its bytes."""
+        """A COMPLEX object: its JSON cell, what Columns.append stores (cached on its bytes).
+        The compiled converter and JSON writer make it; the row's Python cell function only
+        for a converter of another kind or a shape the compiled one leaves to Python."""
         cdef Py_ssize_t* gs = self._spans
         cdef const unsigned char* s
         cdef Py_ssize_t n, k
+        cdef _Converter conv
         if ngroups == 0:
             return False
         s = p + gs[0] - 1
@@ -2789,9 +2798,31 @@ cdef class ColumnBuilder:
         if raw is not None and len(<bytes>raw) == n and memcmp(PyBytes_AS_STRING(raw), s, n) == 0:
             value = <object>PyList_GET_ITEM(self._cache_val, act.index)
         else:
-            ok, value = self._complex[act.index](_text(s, 0, n))
-            if not ok:
-                return False
+            value = _NOFAST
+            if act.cx != _CX_NONE:
+                groups = PyTuple_New(ngroups)
+                for k in range(ngroups):
+                    text = _text(p, gs[2 * k], gs[2 * k + 1])
+                    Py_INCREF(text)
+                    PyTuple_SET_ITEM(groups, k, text)
+                expected = <object>PyList_GET_ITEM(self._expected_text, act.index)
+                conv = _Converter(self._ctx)
+                converted = _complex(conv, act.cx, groups, expected)
+                if converted is not _NOFAST:
+                    unit = conv.unit
+                    if (unit is not None and expected is not None and unit != expected
+                            and not _units_equal(unit, expected)):
+                        return False  # a unit problem: the full parse reports it
+                    if converted is None:
+                        value = None
+                    else:
+                        value = scalar_json(converted)
+                        if value is None:  # (text UTF-8 cannot carry: the Python writer's)
+                            value = _NOFAST
+            if value is _NOFAST:
+                ok, value = self._complex[act.index](_text(s, 0, n))
+                if not ok:
+                    return False
             self._cache_raw[act.index] = PyBytes_FromStringAndSize(<const char*>s, n)
             self._cache_val[act.index] = value
         self._objs[col] = value

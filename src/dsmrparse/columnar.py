@@ -442,6 +442,7 @@ class Action:
     version: bool = False  # a version object: its groups decide the profile
     gas: bool = False  # a DSMR 2.2/3 gas record (COMPLEX): fills an MBus reading's cells
     complex: Callable[[str], tuple[bool, str | None]] | None = None  # COMPLEX: groups text -> cell
+    converter: Any = None  # COMPLEX: the plan's converter (the compiled builder may run its own)
 
 
 @dataclass(frozen=True)
@@ -553,6 +554,7 @@ def _action(
             unit=unit,
             version=version,
             complex=_complex_cell(converter, unit, ctx),
+            converter=converter,
         )
     if name.startswith("mbus_"):
         stamp_col = -1
