@@ -24,7 +24,7 @@ from cpython.list cimport PyList_CheckExact
 from cpython.long cimport PyLong_CheckExact
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_INCREF, Py_XDECREF
-from cpython.tuple cimport PyTuple_Check, PyTuple_CheckExact, PyTuple_GET_ITEM
+from cpython.tuple cimport PyTuple_Check, PyTuple_CheckExact, PyTuple_GET_ITEM, PyTuple_GET_SIZE
 from cpython.unicode cimport PyUnicode_CheckExact
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport free, realloc
@@ -330,6 +330,35 @@ cdef int _put_value(_Out* out, object value, int depth=0) except -1:
     return _put_text(out, _dumps(value))  # records, floats, subclasses: as json.dumps has it
 
 
+# A tuple type's record fields, as _put_scalar decides them: the last type asked and its answer
+# (a converter's records come one type at a time: a history's 13 PeakRecords, a log's events).
+# Kept only for types whose instances have no __dict__ of their own (namedtuples, whose
+# _asdict and _fields are the class's), so the type alone decides.
+cdef object _fields_type = None
+cdef object _fields_of = None
+cdef object _NOT_RECORD = object()
+
+
+cdef object _record_fields(object value):
+    """The names of the fields as_json_value writes for a tuple (a record's _fields), or
+    _NOT_RECORD for a plain tuple, or None for a record of another shape (the Python writer
+    then writes it)."""
+    global _fields_type, _fields_of
+    kind = type(value)
+    if kind is _fields_type:
+        return _fields_of
+    if not hasattr(value, "_asdict"):
+        found = _NOT_RECORD
+    else:
+        found = getattr(kind, "_fields", None)
+        if type(found) is not tuple or not all([PyUnicode_CheckExact(f) for f in found]):
+            found = None
+    if getattr(kind, "__dictoffset__", 1) == 0:
+        _fields_type = kind
+        _fields_of = found
+    return found
+
+
 cdef int _put_scalar(_Out* out, object value, int depth=0) except -1:
     """An entry's value, by as_json_value's rules: a record (a NamedTuple, such as a power
     failure) becomes an object of its fields, other tuples and lists become arrays."""
@@ -340,24 +369,25 @@ cdef int _put_scalar(_Out* out, object value, int depth=0) except -1:
         return _put_value(out, value)
     if depth < 64 and (PyTuple_Check(value) or PyList_CheckExact(value)):
         n = len(value)
-        if not PyTuple_Check(value) or not hasattr(value, "_asdict"):
+        # (a plain tuple or a list: an array; the tuple type has no _asdict)
+        fields = _NOT_RECORD if PyTuple_CheckExact(value) or not PyTuple_Check(
+            value
+        ) else _record_fields(value)
+        if fields is _NOT_RECORD:
             _put(out, b"[", 1)
             for k in range(n):
                 if k:
                     _put(out, b",", 1)
                 _put_scalar(out, value[k], depth + 1)
             return _put(out, b"]", 1)
-        fields = getattr(type(value), "_fields", None)
-        if type(fields) is tuple and len(fields) == n and all(
-            [PyUnicode_CheckExact(f) for f in fields]
-        ):
+        if fields is not None and PyTuple_GET_SIZE(fields) == n:
             _put(out, b"{", 1)
             for k in range(n):
                 if k:
                     _put(out, b",", 1)
-                _put_string(out, fields[k])
+                _put_string(out, <object>PyTuple_GET_ITEM(fields, k))
                 _put(out, b":", 1)
-                _put_scalar(out, value[k], depth + 1)
+                _put_scalar(out, <object>PyTuple_GET_ITEM(value, k), depth + 1)
             return _put(out, b"}", 1)
     return _put_text(out, _value_json(value))
 
