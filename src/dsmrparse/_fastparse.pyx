@@ -2418,19 +2418,13 @@ cdef class ColumnBuilder:
 
     # ---- one frame
 
-    cdef int _span(self, Py_ssize_t k, Py_ssize_t a, Py_ssize_t b) except -1:
-        """Group k of the pending object is p[a:b]."""
-        cdef Py_ssize_t cap
-        cdef Py_ssize_t* mem
-        if 2 * k + 2 > self._spancap:
-            cap = max(2 * self._spancap, 64)
-            mem = <Py_ssize_t*>realloc(self._spans, sizeof(Py_ssize_t) * cap)
-            if mem == NULL:
-                raise MemoryError()
-            self._spans = mem
-            self._spancap = cap
-        self._spans[2 * k] = a
-        self._spans[2 * k + 1] = b
+    cdef int _grow_spans(self) except -1:
+        cdef Py_ssize_t cap = max(2 * self._spancap, 64)
+        cdef Py_ssize_t* mem = <Py_ssize_t*>realloc(self._spans, sizeof(Py_ssize_t) * cap)
+        if mem == NULL:
+            raise MemoryError()
+        self._spans = mem
+        self._spancap = cap
         return 0
 
     cdef int _feed(self, bytes data, const unsigned char* p, Py_ssize_t n) except -2:
@@ -2444,6 +2438,8 @@ cdef class ColumnBuilder:
         cdef _Act* pending = NULL  # the object whose groups are being read (NULL: unknown code)
         cdef bint any_object = False
         cdef unsigned char newline = 0x0A
+        cdef Py_ssize_t* spans = self._spans  # (locals: no reload after each store)
+        cdef Py_ssize_t spancap = self._spancap
         if n < 5 or p[0] != 0x2F or not _looks_like_header(p + 1):
             return -1  # (an odd header is a framing problem: the full parse reports it)
         memset(self._cells, 0, sizeof(_Cell) * (self._ncols + _DISCARD))
@@ -2534,7 +2530,12 @@ cdef class ColumnBuilder:
                 if hit == NULL:
                     return -1
                 close = hit - p
-                self._span(ngroups, pos + 1, close)
+                if 2 * ngroups + 2 > spancap:
+                    self._grow_spans()
+                    spans = self._spans
+                    spancap = self._spancap
+                spans[2 * ngroups] = pos + 1  # group k of the pending object: p[a:b]
+                spans[2 * ngroups + 1] = close
                 ngroups += 1
                 pos = close + 1
             seg = segend + 1
@@ -2683,7 +2684,7 @@ cdef class ColumnBuilder:
         cell.valid = True
         return True
 
-    cdef bint _unit_ok(self, _Act* act, const unsigned char* s, Py_ssize_t n) except -1:
+    cdef inline bint _unit_ok(self, _Act* act, const unsigned char* s, Py_ssize_t n) except -1:
         """The unit s[:n] is the profile's for this object (or it expects none)."""
         cdef Py_ssize_t m
         if PyList_GET_ITEM(self._expected, act.index) == <PyObject*>None:
