@@ -477,7 +477,8 @@ def markdown(
                 elif fast != "yes" and taken is not None:
                     reason = (
                         "the columnar fast path takes every telegram; each new power-failure log, "
-                        "peak history or billing row still becomes its JSON text cell in Python"
+                        "peak history or billing row is still built as Python objects (Decimals, "
+                        "datetimes, records) for the C writer to make its JSON text cell"
                         if _has_complex(f)
                         else "the columnar fast path takes every telegram (C per line)"
                     )
