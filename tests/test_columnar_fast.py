@@ -15,7 +15,7 @@ import pytest
 
 import dsmrparse
 from conftest import FIXTURES
-from dsmrparse import _impl, _purepy, columnar, files, profiles
+from dsmrparse import _arrow, _impl, _purepy, columnar, files, profiles
 from dsmrparse._types import Frame
 from dsmrparse.simulate import Simulator
 from dsmrparse.telegram import Telegram
@@ -204,9 +204,9 @@ def test_decimal_columns_go_to_arrow_from_their_buffers() -> None:
         uniform.append(None if text is None else Decimal(text))
         mixed.append(None if text is None else Decimal(text).normalize() if i else Decimal(text))
     for col in (uniform, mixed):
-        arr = columnar._arrow_array(pa, col, 4, "UTC")
+        arr = _arrow.arrow_array(pa, col, 4, "UTC")
         assert arr.to_pylist() == col.to_list()
-    assert columnar._arrow_array(pa, uniform, 4, "UTC").type == pa.decimal128(38, 3)
+    assert _arrow.arrow_array(pa, uniform, 4, "UTC").type == pa.decimal128(38, 3)
 
 
 def test_telegrams_pickle_whole() -> None:

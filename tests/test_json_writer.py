@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -125,3 +125,31 @@ def test_every_fixture_gives_the_same_json_by_both_writers(name: str) -> None:
         assert telegram.to_json() == _jsonform.dumps_reference(telegram.to_dict())
         entries = telegram.entries
         assert _fastparse.entries_json(entries) == _jsonform.entries_json(entries)
+
+
+def test_records_of_several_kinds_in_turn_are_written_as_the_reference_writes_them() -> None:
+    """Entry values whose records change kind from one to the next (the writer keeps the last
+    record type's fields), a record of another shape, and a record subclass with a __dict__."""
+    from collections import namedtuple
+
+    assert _fastparse is not None
+    Odd = namedtuple("Odd", ["a"])  # noqa: PYI024
+    Short = namedtuple("Short", ["x", "y"])  # noqa: PYI024
+
+    class Loose(Short):  # instances get a __dict__: its answer is not kept by type
+        pass
+
+    loose = Loose(1, 2)
+    loose.note = "kept apart"  # type: ignore[attr-defined]
+    stamp = datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    mixed = (
+        Reading(stamp, Decimal("1.5"), "kWh"),
+        PowerFailure(stamp, 5, "s"),
+        Reading(None, None, None),
+        (Odd(1), Odd("x")),
+        [Short(Decimal("2"), "y"), loose, Short(1, (2, 3))],
+        PowerFailure(stamp, 7, "s"),
+    )
+    items = [Entry("1-0:99.97.0", "log", v, None, None, (), 1, 0, None) for v in mixed]
+    items.append(Entry("1-0:99.97.0", "log", mixed, None, None, (), 2, 0, None))
+    assert _fastparse.entries_json(items) == _jsonform.entries_json(items)

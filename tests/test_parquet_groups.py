@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+import dsmrparse
 from conftest import FIXTURES
-from dsmrparse import cli, columnar
+from dsmrparse import _arrow, cli, columnar
 from dsmrparse.fresh import fresh_telegrams
 
 pa = pytest.importorskip("pyarrow")
@@ -81,11 +82,15 @@ def _column(kind: str, values: list[object]) -> columnar.Column:
         ["é", None, "€ \U0001f600", ""],
         [None, None],
         [],
+        ["ok"] * 5,  # one value all along: offsets made once
+        ["€"] * 3,
+        [""] * 4,
+        [None] * 3,
     ],
 )
 def test_string_columns_equal_pyarrows_own(values: list[object]) -> None:
     col = _column("str", values)
-    built = columnar._arrow_array(pa, col, len(values), "UTC")
+    built = _arrow.arrow_array(pa, col, len(values), "UTC")
     assert built.equals(pa.array(values, type=pa.string()))
     built.validate(full=True)
 
@@ -103,7 +108,7 @@ def test_string_columns_equal_pyarrows_own(values: list[object]) -> None:
 )
 def test_decimal_columns_equal_pyarrows_own(values: list[Decimal | None]) -> None:
     col = _column("decimal", values)
-    built = columnar._arrow_array(pa, col, len(values), "UTC")
+    built = _arrow.arrow_array(pa, col, len(values), "UTC")
     given = [v for v in values if v is not None]
     scale = max((-v.as_tuple().exponent for v in given), default=3)  # type: ignore[operator]
     expected = pa.array(values, type=pa.decimal128(38, scale))
@@ -113,7 +118,69 @@ def test_decimal_columns_equal_pyarrows_own(values: list[Decimal | None]) -> Non
 
 def test_int128_keeps_the_sign() -> None:
     ints = array("q", [0, 1, -1, 2**63 - 1, -(2**63)])
-    data = bytes(columnar._int128(pa, ints))
+    data = bytes(_arrow.int128(pa, ints))
     assert [
         int.from_bytes(data[i : i + 16], "little", signed=True) for i in range(0, 80, 16)
     ] == list(ints)
+
+
+# ---- a decimal column whose scale grows in a later batch (a meter that starts writing more
+# digits after the point): the file takes the larger scale, no digit is lost
+
+
+def _voltage_batch(volts: str) -> columnar.Columns:
+    raw = (FIXTURES / "nl/dsmr50_iskra_mt382.txt").read_bytes()
+    changed = raw.replace(b"32.7.0(0230.0*V)", b"32.7.0(" + volts.encode() + b"*V)")
+    assert b"32.7.0(" + volts.encode() + b"*V)" in changed
+    telegram = dsmrparse.parse(changed)
+    assert not telegram.problems or {p.kind for p in telegram.problems} == {"crc"}
+    return columnar.Columns.from_telegrams([telegram], "dsmr5")
+
+
+def _volts(table: object) -> list[str]:
+    return [str(v) for v in table.column("voltage_l1").to_pylist()]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("volts", "expected_type", "expected"),
+    [
+        (["0230.0", "0230.05", "0229.9"], "decimal128(38, 2)", ["230.00", "230.05", "229.90"]),
+        (["0230.0", "0230.05", "0230.125"], "decimal128(38, 3)", ["230.000", "230.050", "230.125"]),
+        (["0230.05", "0230.0", "0231"], "decimal128(38, 2)", ["230.05", "230.00", "231.00"]),
+    ],
+)
+@pytest.mark.parametrize("target", ["path", "file"])
+def test_more_digits_in_a_later_batch_widen_the_file(
+    twin: str,
+    tmp_path: Path,
+    volts: list[str],
+    expected_type: str,
+    expected: list[str],
+    target: str,
+) -> None:
+    batches = [_voltage_batch(v) for v in volts]
+    path = tmp_path / "x.parquet"
+    if target == "path":
+        rows = columnar.write_parquet(batches, path, row_group_rows=1)
+    else:
+        with open(path, "wb") as out:
+            rows = columnar.write_parquet(batches, out, row_group_rows=1)
+    assert rows == 3
+    table = pq.read_table(path)
+    assert str(table.schema.field("voltage_l1").type) == expected_type
+    assert _volts(table) == expected
+    # the other columns are as the batches have them, and the groups as asked
+    assert table.column("electricity_imported_tariff_1").to_pylist() == [
+        b.column("electricity_imported_tariff_1")[0] for b in batches
+    ]
+    assert pq.ParquetFile(path).metadata.num_row_groups == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.parquet"]  # no sibling left
+
+
+def test_a_batch_with_fewer_digits_is_written_at_the_files_scale(tmp_path: Path) -> None:
+    batches = [_voltage_batch("0230.05"), _voltage_batch("0230.0")]
+    table = _arrow.table_of(batches[1], {"voltage_l1": 2})
+    assert str(table.schema.field("voltage_l1").type) == "decimal128(38, 2)"
+    assert _volts(table) == ["230.00"]
+    columnar.write_parquet(batches, tmp_path / "x.parquet")
+    assert _volts(pq.read_table(tmp_path / "x.parquet")) == ["230.05", "230.00"]

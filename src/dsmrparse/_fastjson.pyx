@@ -337,26 +337,32 @@ cdef int _put_value(_Out* out, object value, int depth=0) except -1:
     return _put_text(out, _dumps(value))  # records, floats, subclasses: as json.dumps has it
 
 
-# a record class -> its _fields (None: not a record, written as an array); classes whose
-# instances say the same for every value (tuple subclasses without instance attributes)
-cdef dict _RECORD_FIELDS = {}
+# A tuple type's record fields, as _put_scalar decides them: the last type asked and its answer
+# (a converter's records come one type at a time: a history's 13 PeakRecords, a log's events).
+# Kept only for types whose instances have no __dict__ of their own (namedtuples, whose
+# _asdict and _fields are the class's), so the type alone decides.
+cdef object _fields_type = None
+cdef object _fields_of = None
+cdef object _NOT_RECORD = object()
 
 
 cdef object _record_fields(object value):
-    """as_json_value's test: a tuple with ``_asdict`` is a record, its class's ``_fields``
-    name its items (None when it is no record)."""
-    cls = type(value)
-    found = _RECORD_FIELDS.get(cls, _UNSET)
-    if found is not _UNSET:
-        return found
+    """The names of the fields as_json_value writes for a tuple (a record's _fields), or
+    _NOT_RECORD for a plain tuple, or None for a record of another shape (the Python writer
+    then writes it)."""
+    global _fields_type, _fields_of
+    kind = type(value)
+    if kind is _fields_type:
+        return _fields_of
     if not hasattr(value, "_asdict"):
-        found = None
+        found = _NOT_RECORD
     else:
-        found = getattr(cls, "_fields", None)
+        found = getattr(kind, "_fields", None)
         if type(found) is not tuple or not all([PyUnicode_CheckExact(f) for f in found]):
-            found = _UNSET  # (a record without str fields: the reference writer's)
-    if getattr(cls, "__dictoffset__", 1) == 0 and len(_RECORD_FIELDS) < 256:
-        _RECORD_FIELDS[cls] = found  # (no instance dict: the answer is the class's)
+            found = None
+    if getattr(kind, "__dictoffset__", 1) == 0:
+        _fields_type = kind
+        _fields_of = found
     return found
 
 
@@ -370,17 +376,18 @@ cdef int _put_scalar(_Out* out, object value, int depth=0) except -1:
         return _put_value(out, value)
     if depth < 64 and (PyTuple_Check(value) or PyList_CheckExact(value)):
         n = len(value)
-        fields = None
-        if PyTuple_Check(value) and not PyTuple_CheckExact(value):
-            fields = _record_fields(value)
-        if fields is None:
+        # (a plain tuple or a list: an array; the tuple type has no _asdict)
+        fields = _NOT_RECORD if PyTuple_CheckExact(value) or not PyTuple_Check(
+            value
+        ) else _record_fields(value)
+        if fields is _NOT_RECORD:
             _put(out, b"[", 1)
             for k in range(n):
                 if k:
                     _put(out, b",", 1)
                 _put_scalar(out, _item(value, k), depth + 1)
             return _put(out, b"]", 1)
-        if fields is not _UNSET and PyTuple_GET_SIZE(fields) == n:
+        if fields is not None and PyTuple_GET_SIZE(fields) == n:
             _put(out, b"{", 1)
             for k in range(n):
                 if k:
@@ -450,6 +457,23 @@ cdef object _written(object obj, bint as_entries):
             _put_entries(&out, obj)
         else:
             _put_value(&out, obj)
+        return PyUnicode_DecodeUTF8(out.buf, out.size, NULL)
+    except UnicodeEncodeError:
+        return None
+    finally:
+        free(out.buf)
+
+
+cdef object scalar_json(object value):
+    """``dumps(as_json_value(value))`` (an entry's value as the interchange form writes it), for
+    the columns' COMPLEX cells; None when UTF-8 cannot carry it (the caller's Python path then
+    writes it)."""
+    cdef _Out out
+    out.buf = NULL
+    out.size = out.cap = 0
+    try:
+        _reserve(&out, 256)
+        _put_scalar(&out, value)
         return PyUnicode_DecodeUTF8(out.buf, out.size, NULL)
     except UnicodeEncodeError:
         return None

@@ -39,6 +39,7 @@ from . import _kinds as K
 from ._types import Entry, Frame, Line, Problem, Tokens
 from .errors import FramingError
 from ._fastjson import dumps, entries_json  # the JSON writer, in its own module
+from ._fastjson cimport scalar_json
 from .obis import ObisCode
 from .obis import spelling_problem as _spelling_problem
 from ._unknown import unknown_entry as _unknown_entry
@@ -2158,6 +2159,8 @@ cdef struct _Act:
     unsigned char code[24]
     int len  # 0: a free slot
     int op, kind, col, stamp_col, unit_col, version
+    int gas  # a DSMR 2.2/3 gas record: its (time)...(unit)/(value) fill an MBus reading's cells
+    int cx  # COMPLEX cells: the compiled converter's _CX_* code (0: the Python one answers)
     int index  # into the builder's per-action lists (expected unit, caches, COMPLEX cell)
 
 
@@ -2261,11 +2264,16 @@ cdef class ColumnBuilder:
     cdef list _objs  # the str cells
     cdef list _values, _valid, _aux  # per column: its storage
     cdef list _expected  # per action: the expected unit as bytes, or None
+    cdef list _expected_text  # and as str
     cdef list _cache_raw, _cache_val  # per action: the last text cell and the bytes it came from
     cdef list _unit_raw, _unit_val  # per action: the last unit read
     cdef list _complex  # per action: COMPLEX cell function, or None
     cdef unsigned char* _key  # the layout key being built: header, codes, version groups
     cdef Py_ssize_t _keylen, _keycap
+    cdef Py_ssize_t* _spans  # the pending object's groups: start, end, start, end, ...
+    cdef Py_ssize_t _spancap
+    cdef unsigned char* _join  # a COMPLEX object's groups written on several lines, joined
+    cdef Py_ssize_t _joincap, _joinlen
     cdef bytes _last_key
     cdef object _last_layout
     cdef dict _layouts
@@ -2276,12 +2284,18 @@ cdef class ColumnBuilder:
         self._cells = NULL
         self._key = NULL
         self._keylen = self._keycap = 0
+        self._spans = NULL
+        self._spancap = 0
+        self._join = NULL
+        self._joincap = 0
 
     def __dealloc__(self):
         free(self._kinds)
         free(self._table)
         free(self._cells)
         free(self._key)
+        free(self._spans)
+        free(self._join)
 
     def __init__(self, spec, list columns):
         cdef Py_ssize_t i
@@ -2308,6 +2322,7 @@ cdef class ColumnBuilder:
             self._valid.append(col.valid)
             self._aux.append(col.scales if col.kind == "decimal" else col.offsets)
         self._expected, self._cache_raw, self._cache_val = [], [], []
+        self._expected_text = []
         self._unit_raw, self._unit_val, self._complex = [], [], []
         self._usable = len(spec.actions) * 2 < _TABLE
         if self._usable:
@@ -2333,6 +2348,8 @@ cdef class ColumnBuilder:
         act.stamp_col = action.stamp_col
         act.unit_col = action.unit_col
         act.version = action.version
+        act.gas = action.gas
+        act.cx = _complex_code(action.converter) if action.converter is not None else _CX_NONE
         act.index = len(self._expected)
         expected = None
         if action.unit is not None:
@@ -2341,6 +2358,7 @@ cdef class ColumnBuilder:
             except UnicodeEncodeError:  # no meter can write it: leave those to the full parse
                 act.op = 0
         self._expected.append(expected)
+        self._expected_text.append(action.unit)
         self._complex.append(action.complex)
         for cache in (self._cache_raw, self._cache_val, self._unit_raw, self._unit_val):
             cache.append(None)
@@ -2400,16 +2418,28 @@ cdef class ColumnBuilder:
 
     # ---- one frame
 
+    cdef int _grow_spans(self) except -1:
+        cdef Py_ssize_t cap = max(2 * self._spancap, 64)
+        cdef Py_ssize_t* mem = <Py_ssize_t*>realloc(self._spans, sizeof(Py_ssize_t) * cap)
+        if mem == NULL:
+            raise MemoryError()
+        self._spans = mem
+        self._spancap = cap
+        return 0
+
     cdef int _feed(self, bytes data, const unsigned char* p, Py_ssize_t n) except -2:
         cdef const unsigned char* hit
-        cdef Py_ssize_t seg, segend, e, paren, pos, close, body_end, end, a
-        cdef Py_ssize_t nl_count = 0, crlf_count = 0, ngroups
-        cdef Py_ssize_t gs[2]
-        cdef Py_ssize_t ge[2]
+        cdef const unsigned char* code
+        cdef Py_ssize_t seg, segend, e, paren, pos, close, body_end, end, a, code_len
+        cdef Py_ssize_t nl_count = 0, crlf_count = 0, ngroups = 0
         cdef int problems = 0, crc_given, i
         cdef uint16_t computed
         cdef _Act* act
+        cdef _Act* pending = NULL  # the object whose groups are being read (NULL: unknown code)
+        cdef bint any_object = False
         cdef unsigned char newline = 0x0A
+        cdef Py_ssize_t* spans = self._spans  # (locals: no reload after each store)
+        cdef Py_ssize_t spancap = self._spancap
         if n < 5 or p[0] != 0x2F or not _looks_like_header(p + 1):
             return -1  # (an odd header is a framing problem: the full parse reports it)
         memset(self._cells, 0, sizeof(_Cell) * (self._ncols + _DISCARD))
@@ -2427,7 +2457,8 @@ cdef class ColumnBuilder:
         self._key_add(p + 1, e - 1)
         self._key_add(&newline, 1)
         seg = segend + 1
-        # object lines, up to the "!" line
+        # object lines, up to the "!" line; an object is converted once the next object line
+        # (or the end) shows that no continuation line adds groups to it
         while True:
             if seg >= n:
                 return -1  # no "!" end line
@@ -2453,10 +2484,44 @@ cdef class ColumnBuilder:
             if hit == NULL:
                 return -1
             paren = hit - p
-            if paren - seg < 9 or not _is_plain(p + seg, paren - seg):
-                return -1
+            if a == paren:
+                # a continuation line (no code before "("): tokenize() adds its groups to the
+                # last object (a DSMR 2.2/3 gas record's value); a version object's groups
+                # decide the layout, so one written so is left to the full parse
+                if not any_object or (pending != NULL and pending.version):
+                    return -1
+            else:
+                if pending != NULL and not self._value(pending, p, ngroups):
+                    return -1
+                code = p + a  # (white space before a code: tokenize() strips it too)
+                code_len = paren - a
+                if code_len < 9:
+                    return -1
+                if not _is_plain(code, code_len):
+                    # another spelling of a code ("1-0:1.8.0*255"): read as tokenize() reads
+                    # it, and taken only when that gives no problem
+                    if _ISSPACE[p[paren - 1]]:
+                        return -1
+                    obis = _obis_code(code, code_len)
+                    if obis is None or _spelling(
+                        None, p, a, paren, obis, False, None, None
+                    ) is not None:
+                        return -1
+                    code = <const unsigned char*>PyUnicode_DATA(obis)
+                    code_len = PyUnicode_GET_LENGTH(obis)
+                    if code_len < 9:
+                        return -1
+                act = self._lookup(code, code_len)
+                self._key_add(p + seg, paren - seg)
+                if act != NULL and act.version:
+                    self._key_add(p + paren, e - paren)
+                self._key_add(&newline, 1)
+                if act != NULL and act.op != _OP_VALUE:
+                    return -1
+                pending = act  # (unknown codes: the layout's extra cell names them)
+                any_object = True
+                ngroups = 0
             # groups: "(...)" back to back up to the line end, nothing else
-            ngroups = 0
             pos = paren
             while pos < e:
                 if p[pos] != 0x28:
@@ -2465,22 +2530,17 @@ cdef class ColumnBuilder:
                 if hit == NULL:
                     return -1
                 close = hit - p
-                if ngroups < 2:
-                    gs[ngroups] = pos + 1
-                    ge[ngroups] = close
+                if 2 * ngroups + 2 > spancap:
+                    self._grow_spans()
+                    spans = self._spans
+                    spancap = self._spancap
+                spans[2 * ngroups] = pos + 1  # group k of the pending object: p[a:b]
+                spans[2 * ngroups + 1] = close
                 ngroups += 1
                 pos = close + 1
-            act = self._lookup(p + seg, paren - seg)
-            self._key_add(p + seg, paren - seg)
-            if act != NULL and act.version:
-                self._key_add(p + paren, e - paren)
-            self._key_add(&newline, 1)
-            if act != NULL:  # (unknown codes: the layout's extra cell names them)
-                if act.op != _OP_VALUE:
-                    return -1
-                if not self._value(act, p, paren, e, gs, ge, ngroups):
-                    return -1
             seg = segend + 1
+        if pending != NULL and not self._value(pending, p, ngroups):
+            return -1
 
         # the CRC over "/" through "!", as tokenize() checks it
         body_end = seg + 1
@@ -2506,8 +2566,8 @@ cdef class ColumnBuilder:
                 crc_given = crc_given * 16 + _hexval(p[i])
             if crc_given == computed:
                 crc = "ok"
-            elif crlf_count == 0:
-                return -1  # LF only and no match as CRLF: tokenize() knows the other rule
+            elif crlf_count == 0 and crc_given == _crc_update(0, p, body_end):
+                crc = "ok"  # LF only, the CRC over the bytes as sent (as tokenize() takes it)
             else:
                 crc = "bad"
                 problems = 1
@@ -2521,13 +2581,13 @@ cdef class ColumnBuilder:
 
     # ---- values
 
-    cdef bint _value(self, _Act* act, const unsigned char* p, Py_ssize_t paren, Py_ssize_t e,
-                     Py_ssize_t* gs, Py_ssize_t* ge, Py_ssize_t ngroups) except -1:
-        """Convert one object's groups into its cells; False: leave the telegram to the full
-        parse."""
+    cdef bint _value(self, _Act* act, const unsigned char* p, Py_ssize_t ngroups) except -1:
+        """Convert one object's groups (self._spans) into its cells; False: leave the telegram
+        to the full parse."""
         cdef int col = act.col, stamp_col = act.stamp_col, unit_col = act.unit_col
         cdef int kind = act.kind, numbers
         cdef Py_ssize_t vs, ve, ts, te, i
+        cdef Py_ssize_t* gs = self._spans  # group k is p[gs[2k]:gs[2k + 1]]
         cdef bint time_first, empty = ngroups <= 2
         if col < 0 or self._cells[col].set:  # checked (its problems count), kept nowhere
             numbers = self._kinds[col] if col >= 0 else _COL_DECIMAL
@@ -2537,7 +2597,7 @@ cdef class ColumnBuilder:
         else:
             numbers = self._kinds[col]
         for i in range(min(ngroups, 2)):
-            if ge[i] != gs[i]:
+            if gs[2 * i + 1] != gs[2 * i]:
                 empty = False
         if empty:  # "()": not present, no value (as convert() says)
             if kind == _INTEGER:
@@ -2553,19 +2613,21 @@ cdef class ColumnBuilder:
                 self._cells[unit_col].valid = False
             return True
         if kind == _COMPLEX:
-            return self._complex_cell(act, p + paren, e - paren, col)
+            if act.gas:
+                return self._gas(act, p, ngroups, numbers, col, stamp_col, unit_col)
+            return self._complex_cell(act, p, ngroups, col)
         if kind == _TIMESTAMPED:
             if ngroups != 2:
                 return False
-            time_first = ge[0] - gs[0] >= 12
-            for i in range(gs[0], ge[0]):
+            time_first = gs[1] - gs[0] >= 12
+            for i in range(gs[0], gs[1]):
                 if p[i] == 0x2A or p[i] == 0x2E:
                     time_first = False
                     break
             if time_first:
-                ts, te, vs, ve = gs[0], ge[0], gs[1], ge[1]
+                ts, te, vs, ve = gs[0], gs[1], gs[2], gs[3]
             else:
-                ts, te, vs, ve = gs[1], ge[1], gs[0], ge[0]
+                ts, te, vs, ve = gs[2], gs[3], gs[0], gs[1]
             if not self._number(act, p + vs, ve - vs, False, numbers, col, unit_col):
                 return False
             if not self._stamp(p + ts, te - ts, stamp_col):
@@ -2574,7 +2636,7 @@ cdef class ColumnBuilder:
             return True
         if ngroups != 1:
             return False
-        vs, ve = gs[0], ge[0]
+        vs, ve = gs[0], gs[1]
         if kind == _QUANTITY:
             return self._number(act, p + vs, ve - vs, False, numbers, col, -1)
         if kind == _INTEGER:
@@ -2595,17 +2657,8 @@ cdef class ColumnBuilder:
             return False
         if num.end < n:  # the unit, checked against the profile's as convert() does
             ulen = n - num.end - 1
-            expected = <bytes>PyList_GET_ITEM(self._expected, act.index) if PyList_GET_ITEM(
-                self._expected, act.index) != <PyObject*>None else None
-            if expected is not None:
-                m = len(expected)
-                if m != ulen:
-                    return False
-                if memcmp(PyBytes_AS_STRING(expected), s + num.end + 1, m) != 0:
-                    if not _ascii_units_equal(
-                        <const unsigned char*>PyBytes_AS_STRING(expected), s + num.end + 1, m
-                    ):
-                        return False
+            if not self._unit_ok(act, s + num.end + 1, ulen):
+                return False
         if unit_col >= 0:
             self._objs[unit_col] = (
                 self._unit_text(act, s + num.end + 1, ulen) if num.end < n else None
@@ -2630,6 +2683,43 @@ cdef class ColumnBuilder:
         cell.set = True
         cell.valid = True
         return True
+
+    cdef inline bint _unit_ok(self, _Act* act, const unsigned char* s, Py_ssize_t n) except -1:
+        """The unit s[:n] is the profile's for this object (or it expects none)."""
+        cdef Py_ssize_t m
+        if PyList_GET_ITEM(self._expected, act.index) == <PyObject*>None:
+            return True
+        expected = <bytes>PyList_GET_ITEM(self._expected, act.index)
+        m = len(expected)
+        if m != n:
+            return False
+        return memcmp(PyBytes_AS_STRING(expected), s, m) == 0 or _ascii_units_equal(
+            <const unsigned char*>PyBytes_AS_STRING(expected), s, m
+        )
+
+    cdef bint _gas(self, _Act* act, const unsigned char* p, Py_ssize_t ngroups, int numbers,
+                   int col, int stamp_col, int unit_col) except -1:
+        """A DSMR 2.2/3 gas record, as legacy_gas_record reads it: the time is the first group,
+        the value the last (its unit, else the sixth group, is the reading's unit)."""
+        cdef Py_ssize_t* gs = self._spans
+        cdef Py_ssize_t vs, ve, us, ue
+        if ngroups < 7:
+            return False
+        vs = gs[2 * ngroups - 2]
+        ve = gs[2 * ngroups - 1]
+        if ve == vs or p[ve - 1] == 0x2A:
+            return False  # ("(5*)": an empty unit, which the sixth group replaces)
+        if not self._number(act, p + vs, ve - vs, False, numbers, col, unit_col):
+            return False
+        if not self._cells[unit_col].valid:  # no unit on the value: the sixth group's, if any
+            us = gs[10]
+            ue = gs[11]
+            if ue > us:
+                if not self._unit_ok(act, p + us, ue - us):
+                    return False
+                self._objs[unit_col] = self._unit_text(act, p + us, ue - us)
+                self._cells[unit_col].valid = True
+        return self._stamp(p + gs[0], gs[1] - gs[0], stamp_col)
 
     cdef bint _stamp(self, const unsigned char* s, Py_ssize_t n, int col) except -1:
         """A timestamp cell (UTC microseconds, offset minutes), from the zone's tables as the
@@ -2687,22 +2777,82 @@ cdef class ColumnBuilder:
         self._cells[col].valid = True
         return True
 
-    cdef bint _complex_cell(self, _Act* act, const unsigned char* s, Py_ssize_t n,
+    cdef bint _complex_cell(self, _Act* act, const unsigned char* p, Py_ssize_t ngroups,
                             int col) except -1:
-        """A COMPLEX object: its JSON cell from the Python converter, cached on its bytes."""
+        """A COMPLEX object: its JSON cell, what Columns.append stores (cached on its bytes).
+        The compiled converter and JSON writer make it; the row's Python cell function only
+        for a converter of another kind or a shape the compiled one leaves to Python."""
+        cdef Py_ssize_t* gs = self._spans
+        cdef const unsigned char* s
+        cdef Py_ssize_t n, k
+        cdef _Converter conv
+        if ngroups == 0:
+            return False
+        s = p + gs[0] - 1
+        n = gs[2 * ngroups - 1] + 1 - (gs[0] - 1)
+        for k in range(1, ngroups):
+            if gs[2 * k] != gs[2 * k - 1] + 2:  # on several lines: "(g1)(g2)..." joined
+                s = self._joined(p, ngroups)
+                n = self._joinlen
+                break
         raw = <object>PyList_GET_ITEM(self._cache_raw, act.index)
         if raw is not None and len(<bytes>raw) == n and memcmp(PyBytes_AS_STRING(raw), s, n) == 0:
             value = <object>PyList_GET_ITEM(self._cache_val, act.index)
         else:
-            ok, value = self._complex[act.index](_text(s, 0, n))
-            if not ok:
-                return False
+            value = _NOFAST
+            if act.cx != _CX_NONE:
+                groups = PyTuple_New(ngroups)
+                for k in range(ngroups):
+                    text = _text(p, gs[2 * k], gs[2 * k + 1])
+                    Py_INCREF(text)
+                    PyTuple_SET_ITEM(groups, k, text)
+                expected = <object>PyList_GET_ITEM(self._expected_text, act.index)
+                conv = _Converter(self._ctx)
+                converted = _complex(conv, act.cx, groups, expected)
+                if converted is not _NOFAST:
+                    unit = conv.unit
+                    if (unit is not None and expected is not None and unit != expected
+                            and not _units_equal(unit, expected)):
+                        return False  # a unit problem: the full parse reports it
+                    if converted is None:
+                        value = None
+                    else:
+                        value = scalar_json(converted)
+                        if value is None:  # (text UTF-8 cannot carry: the Python writer's)
+                            value = _NOFAST
+            if value is _NOFAST:
+                ok, value = self._complex[act.index](_text(s, 0, n))
+                if not ok:
+                    return False
             self._cache_raw[act.index] = PyBytes_FromStringAndSize(<const char*>s, n)
             self._cache_val[act.index] = value
         self._objs[col] = value
         self._cells[col].set = True
         self._cells[col].valid = value is not None
         return True
+
+    cdef const unsigned char* _joined(self, const unsigned char* p,
+                                      Py_ssize_t ngroups) except NULL:
+        """The pending object's groups as one "(g1)(g2)..." text (in self._join, _joinlen)."""
+        cdef Py_ssize_t* gs = self._spans
+        cdef Py_ssize_t k, size = 0, at = 0
+        cdef unsigned char* mem
+        for k in range(ngroups):
+            size += gs[2 * k + 1] - gs[2 * k] + 2
+        if size > self._joincap:
+            mem = <unsigned char*>realloc(self._join, max(size, 1024))
+            if mem == NULL:
+                raise MemoryError()
+            self._join = mem
+            self._joincap = max(size, 1024)
+        for k in range(ngroups):
+            self._join[at] = 0x28
+            memcpy(self._join + at + 1, p + gs[2 * k], gs[2 * k + 1] - gs[2 * k])
+            at += gs[2 * k + 1] - gs[2 * k] + 1
+            self._join[at] = 0x29
+            at += 1
+        self._joinlen = size
+        return self._join
 
     # ---- the row
 

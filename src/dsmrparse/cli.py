@@ -366,8 +366,9 @@ def _render_columns(
     out, left = columns_from_records(schema, numbers, profile, strict, name, records)
     counts: Counter[str] = Counter()
     end = 0
-    for offset, item in records:
-        end = max(end, offset + len(item.data if isinstance(item, Frame) else item.raw))
+    if records:  # (records are in stream order and do not overlap: the last one ends last)
+        offset, item = records[-1]
+        end = offset + len(item.data if isinstance(item, Frame) else item.raw)
     damaged = [(d.source, off, d.kind, d.error, d.to_json()) for off, d in left]
     counts.update(f"record:{d.kind}" for _, d in left)
     counts["telegrams"] = len(out)

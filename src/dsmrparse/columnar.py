@@ -21,21 +21,21 @@ from __future__ import annotations
 
 import csv
 import os
-import sys
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from itertools import accumulate, compress
 from typing import IO, Any
 
 from . import _impl
 from . import _kinds as K
+from ._arrow import DECIMAL_DIGITS, table_of, write_parquet
 from ._types import as_json_value
 from .profiles import Profile, detect
 from .profiles import get as get_profile
+from .profiles._converters import legacy_gas_record
 from .telegram import Telegram, dumps
 from .values import time_context, units_equal
 
@@ -51,13 +51,11 @@ __all__ = [
 
 MBUS_CHANNELS = (1, 2, 3, 4)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_BITS = bytes.maketrans(b"\x00\x01", b"01")
 
 
 _TYPED = ("float", "int", "timestamp", "decimal")
 _MAX_UNSCALED = 10**18  # decimals with up to 18 digits are kept as (unscaled int64, scale)
 _INT64 = range(-(2**63), 2**63)
-_DECIMAL_DIGITS = 38  # Arrow's decimal128: a longer number does not fit a decimal column
 
 
 class TooWide(OverflowError):
@@ -127,8 +125,8 @@ class Column:
         if not isinstance(value, Decimal):
             value = Decimal(value)  # (TypeError, ValueError: the caller stores None)
         sign, digits, exponent = value.as_tuple()
-        if len(digits) > _DECIMAL_DIGITS:
-            raise TooWide(f"{value} has more than {_DECIMAL_DIGITS} digits")
+        if len(digits) > DECIMAL_DIGITS:
+            raise TooWide(f"{value} has more than {DECIMAL_DIGITS} digits")
         unscaled = 0
         fits = isinstance(exponent, int) and -127 <= exponent <= 0 and len(digits) <= 18
         if fits:
@@ -287,6 +285,40 @@ class Columns:
             self.problem_kinds["crc"] += problems
         return True
 
+    def add_records(
+        self,
+        records: list[tuple[int, Any]],
+        profile: str | Profile | None,
+        strict: bool,
+        name: str | None,
+    ) -> list[tuple[int, Any]]:
+        """Append the telegrams of ``files.map_records(..., raw=True)`` records as rows (see
+        :func:`columns_from_records`); returns the records that are no row."""
+        from .files import Frame, read_frame
+
+        builder = self._builder_of(profile, strict)
+        feed = None if builder is None else builder.feed  # (looked up once a batch, not a row)
+        left: list[tuple[int, Any]] = []
+        rows = crc_problems = 0
+        for offset, item in records:
+            if type(item) is Frame:
+                problems = -1 if feed is None else feed(item.data)
+                if problems >= 0:
+                    rows += 1
+                    crc_problems += problems  # (the fast path keeps only CRC problems)
+                    continue
+                item = read_frame(item, profile, strict, name)
+            if isinstance(item, Telegram):  # (also a decrypted frame, which comes parsed)
+                self._rows += rows
+                rows = 0
+                self.append(item)
+                continue
+            left.append((offset, item))
+        self._rows += rows
+        if crc_problems:
+            self.problem_kinds["crc"] += crc_problems
+        return left
+
     def _builder_of(self, profile: str | Profile | None, strict: bool) -> Any:
         key = (_impl.name(), None if profile is None else get_profile(profile).name, strict)
         if self._builder_for != key:
@@ -377,20 +409,12 @@ class Columns:
     def to_arrow(self) -> Any:
         """A ``pyarrow.Table`` (needs the ``arrow`` extra: ``pip install dsmrparse[arrow]``)."""
         try:
-            import pyarrow as pa
+            import pyarrow  # noqa: F401
         except ImportError:
             raise ImportError(
                 "Arrow output needs pyarrow: pip install 'dsmrparse[arrow]'"
             ) from None
-        arrays = []
-        fields = []
-        n = self._rows
-        for col in self.columns.values():
-            arr = _arrow_array(pa, col, n, self.timezone)
-            meta = {"unit": col.unit} if col.unit else None
-            fields.append(pa.field(col.name, arr.type, metadata=meta))
-            arrays.append(arr)
-        return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+        return table_of(self)
 
     # ---- CSV ----------------------------------------------------------------------------
     def rows(self) -> Iterator[list[str]]:
@@ -439,7 +463,9 @@ class Action:
     unit_col: int = -1  # MBus readings: the column of the unit as written
     unit: str | None = None  # the unit the profile expects (a mismatch takes the full parse)
     version: bool = False  # a version object: its groups decide the profile
+    gas: bool = False  # a DSMR 2.2/3 gas record (COMPLEX): fills an MBus reading's cells
     complex: Callable[[str], tuple[bool, str | None]] | None = None  # COMPLEX: groups text -> cell
+    converter: Any = None  # COMPLEX: the plan's converter (the compiled builder may run its own)
 
 
 @dataclass(frozen=True)
@@ -522,10 +548,14 @@ def _action(
             return Action(OP_VALUE, kind, -1, -1, -1, unit, version)
         col = index[f"mbus{channel}_{role}"]
         if role == "value":
-            if kind != K.TIMESTAMPED:
+            # (the plan's converter may be a memo around it: _memo.memoized keeps __wrapped__)
+            gas = kind == K.COMPLEX and (
+                getattr(converter, "__wrapped__", converter) is legacy_gas_record
+            )
+            if kind != K.TIMESTAMPED and not gas:
                 return fallback
             stamp, unit_col = index[f"mbus{channel}_timestamp"], index[f"mbus{channel}_unit"]
-            return Action(OP_VALUE, kind, col, stamp, unit_col, unit, version)
+            return Action(OP_VALUE, kind, col, stamp, unit_col, unit, version, gas=gas)
     elif channel or name not in index or name in _FIXED:
         return fallback  # would go to ``extra`` with its value, or clash with a fixed column
     elif code == "0-0:1.0.0" or name == "timestamp":
@@ -547,6 +577,7 @@ def _action(
             unit=unit,
             version=version,
             complex=_complex_cell(converter, unit, ctx),
+            converter=converter,
         )
     if name.startswith("mbus_"):
         stamp_col = -1
@@ -596,104 +627,6 @@ def _layout_reader(profile: Profile, named: bool) -> Callable[[bytes], tuple[boo
     return layout
 
 
-def _bitmap(pa: Any, valid: bytearray) -> Any:
-    if all(valid):
-        return None
-    bits = valid.translate(_BITS)[::-1] or b"0"
-    return pa.py_buffer(int(bits, 2).to_bytes((len(valid) + 7) // 8, "little"))
-
-
-def _arrow_array(pa: Any, col: Column, n: int, zone: str) -> Any:
-    if col.kind == "float":
-        return pa.Array.from_buffers(
-            pa.float64(), n, [_bitmap(pa, col.valid), pa.py_buffer(col.values)]
-        )
-    if col.kind == "int":
-        return pa.Array.from_buffers(
-            pa.int64(), n, [_bitmap(pa, col.valid), pa.py_buffer(col.values)]
-        )
-    if col.kind == "timestamp":
-        kind = pa.timestamp("us", tz=zone)
-        return pa.Array.from_buffers(kind, n, [_bitmap(pa, col.valid), pa.py_buffer(col.values)])
-    if col.kind == "decimal":
-        return _arrow_decimal(pa, col, n)
-    return _arrow_strings(pa, col, n)
-
-
-def _arrow_strings(pa: Any, col: Column, n: int) -> Any:
-    """A string column from its buffers: ``pa.array`` on a list looks for pandas, and
-    importing it (when it is installed) costs the Parquet command a second."""
-    values = col.values
-    try:
-        joined = "".join(values)
-    except TypeError:  # nulls (None), or something that is no text
-        values = ["" if v is None else v for v in values]
-        try:
-            joined = "".join(values)
-        except TypeError:
-            return pa.array(col.values, type=pa.string())  # (as pyarrow sees it)
-    data = joined.encode("utf-8")
-    if len(data) >= 2**31:  # (past the offsets of a string array: a large one is no string)
-        return pa.array(col.values, type=pa.string())
-    sizes = map(len, values) if joined.isascii() else (len(v.encode("utf-8")) for v in values)
-    offsets = array("i", accumulate(sizes, initial=0))
-    return pa.Array.from_buffers(
-        pa.string(),
-        n,
-        [_bitmap(pa, col.valid), pa.py_buffer(offsets), pa.py_buffer(data)],
-    )
-
-
-def _int128(pa: Any, values: array) -> Any:
-    """int64s as the little-endian 128-bit integers of a decimal128 column (each one's 8 bytes,
-    then 8 bytes of its sign), with slices done in C: no pyarrow.compute cast (whose import
-    alone costs the Parquet command most of a second)."""
-    if sys.byteorder != "little":
-        ints = pa.Array.from_buffers(pa.int64(), len(values), [None, pa.py_buffer(values)])
-        return ints.cast(pa.decimal128(38, 0)).buffers()[1]
-    low = values.tobytes()
-    sign = low[7::8].translate(_SIGN_BYTES)  # 0xFF for a negative value, else 0x00
-    wide = bytearray(2 * len(low))
-    for k in range(8):
-        wide[k::16] = low[k::8]
-        wide[8 + k :: 16] = sign
-    return pa.py_buffer(wide)
-
-
-_SIGN_BYTES = bytes(0xFF if b >= 0x80 else 0 for b in range(256))
-
-
-def _arrow_decimal(pa: Any, col: Column, n: int) -> Any:
-    if not any(col.valid):  # (a column no telegram of the batch has)
-        kind = pa.decimal128(_DECIMAL_DIGITS, 3)
-        return pa.Array.from_buffers(kind, n, [_bitmap(pa, col.valid), pa.py_buffer(bytes(16 * n))])
-    scales = set(col.scales if all(col.valid) else compress(col.scales, col.valid))
-    if len(scales) == 1 and not col.exact:
-        # one scale for the whole column: the unscaled int64s are the decimal128 values
-        scale = scales.pop()
-        kind = pa.decimal128(_DECIMAL_DIGITS, scale)
-        return pa.Array.from_buffers(kind, n, [_bitmap(pa, col.valid), _int128(pa, col.values)])
-    if not col.exact and sys.byteorder == "little":
-        # scales that differ (or no value at all): each unscaled value brought to the largest
-        scale = max(scales, default=3)
-        if scale <= _DECIMAL_DIGITS:
-            limit = 10**_DECIMAL_DIGITS
-            ints = [
-                v * 10 ** (scale - s) if ok else 0
-                for v, s, ok in zip(col.values, col.scales, col.valid)
-            ]
-            if ints and -limit < min(ints) and max(ints) < limit:
-                data = b"".join(i.to_bytes(16, "little", signed=True) for i in ints)
-                kind = pa.decimal128(_DECIMAL_DIGITS, scale)
-                return pa.Array.from_buffers(kind, n, [_bitmap(pa, col.valid), pa.py_buffer(data)])
-    # (pa.array on a list looks for pandas, whose import costs a second: only for rare columns)
-    values = col.to_list()
-    scale = max((-v.as_tuple().exponent for v in values if v is not None), default=3)
-    # one precision for every batch (38, the widest decimal128), so batches of one file share
-    # their schema whatever their numbers' lengths
-    return pa.array(values, type=pa.decimal128(_DECIMAL_DIGITS, min(scale, _DECIMAL_DIGITS)))
-
-
 # --------------------------------------------------------------------------------------------
 # a whole capture to columns
 
@@ -711,19 +644,8 @@ def columns_from_records(
 
     ``profile``, ``strict`` and ``name`` are what the records were read with: a telegram that
     the fast path cannot read is parsed as :func:`files.iter_telegrams` would have."""
-    from .files import Frame, read_frame
-
     batch = Columns(schema, numbers)
-    left: list[tuple[int, Any]] = []
-    for offset, item in records:
-        if isinstance(item, Frame):
-            if batch.add_fast(item.data, profile, strict):
-                continue
-            item = read_frame(item, profile, strict, name)
-        if isinstance(item, Telegram):  # (also a decrypted frame, which comes parsed)
-            batch.append(item)
-            continue
-        left.append((offset, item))
+    left = batch.add_records(records, profile, strict, name)
     return batch, left
 
 
@@ -777,60 +699,6 @@ def iter_columns(
 # A Parquet row group of this many rows (or this many bytes of Arrow data, whichever comes
 # first): a batch of a capture is about a thousand telegrams, and a row group per batch made
 # files of many small groups, slow to write and to read.
-ROW_GROUP_ROWS = 128 * 1024
-ROW_GROUP_BYTES = 64 * 1024 * 1024
-
-
-def write_parquet(
-    batches: Iterable[Columns],
-    path: Any,
-    row_group_rows: int = ROW_GROUP_ROWS,
-    row_group_bytes: int = ROW_GROUP_BYTES,
-) -> int:
-    """Write batches to one Parquet file, in row groups of about ``row_group_rows`` rows (fewer
-    when they pass ``row_group_bytes``); returns the number of rows."""
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise ImportError("Parquet output needs pyarrow: pip install 'dsmrparse[arrow]'") from None
-    writer = None
-    rows = 0
-    pending: list[Any] = []  # the batches' tables of the next row group, as they are
-    pending_rows = pending_bytes = 0
-
-    def flush() -> None:
-        nonlocal pending_rows, pending_bytes
-        if writer is None or not pending:
-            return
-        # (concat_tables only lists the batches' chunks: the row group is written from them)
-        group = pending[0] if len(pending) == 1 else pa.concat_tables(pending)
-        writer.write_table(group, row_group_size=max(len(group), 1))
-        pending.clear()
-        pending_rows = pending_bytes = 0
-
-    try:
-        for batch in batches:
-            if not len(batch):
-                continue
-            table = batch.to_arrow()
-            if writer is None:
-                writer = pq.ParquetWriter(path, table.schema)
-            elif table.schema != writer.schema:
-                table = table.cast(writer.schema)
-            pending.append(table)
-            pending_rows += len(batch)
-            pending_bytes += table.nbytes
-            rows += len(batch)
-            if pending_rows >= row_group_rows or pending_bytes >= row_group_bytes:
-                flush()
-        flush()
-    finally:
-        if writer is not None:
-            writer.close()
-    return rows
-
-
 def write_csv(batches: Iterable[Columns], out: IO[str]) -> int:
     """Write batches as CSV with one header line (the first batch's columns)."""
     writer = csv.writer(out, lineterminator="\n")

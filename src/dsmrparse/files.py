@@ -860,9 +860,7 @@ def _first_frame(frames: list[Frame]) -> int | None:
     return next((f.offset for f in frames if f.kind != "junk"), None)
 
 
-def _range_frames(
-    reader: Reader, begin: int, plan: _Plan
-) -> Iterator[tuple[list[Frame], bool]]:
+def _range_frames(reader: Reader, begin: int, plan: _Plan) -> Iterator[tuple[list[Frame], bool]]:
     """(frames, at the end of the file) of a scanner fed from ``begin`` to the end of the file,
     with offsets from ``begin``.
 
