@@ -9,13 +9,17 @@ compare the two).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import shutil
+import tempfile
 from collections import Counter
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import _impl
 
-__all__ = ["enabled", "render_frames", "writer_for"]
+__all__ = ["Spooled", "enabled", "render_frames", "render_spooled", "writer_for"]
 
 # per process (a worker keeps its own): the writers, each with the layouts it has learnt
 _writers: dict[tuple[str, str | None, bool], Any] = {}
@@ -88,3 +92,46 @@ def render_frames(
         offset, item = records[-1]
         end = max(end, offset + len(item.data if isinstance(item, Frame) else item.raw))
     return writer.take(), {"counts": counts, "damaged": damaged, "end": end}
+
+
+class Spooled(NamedTuple):
+    """A worker's JSON lines left in a file for the parent to copy out: shipping them back by
+    pickle cost more than writing them (they are about 5x the telegrams' bytes)."""
+
+    path: str
+    size: int
+
+
+def render_spooled(
+    folder: str, profile: str | None, strict: bool, name: str, records: list[Any]
+) -> tuple[Spooled, dict[str, Any]]:
+    """render_frames in a worker process, its output written to a new file in ``folder``."""
+    out, info = render_frames(profile, strict, name, records)
+    fd, path = tempfile.mkstemp(dir=folder, suffix=".jsonl")
+    with os.fdopen(fd, "wb") as spool:
+        spool.write(out)
+    return Spooled(path, len(out)), info
+
+
+def copy_spooled(spooled: Spooled, sink: Any) -> None:
+    """Append a spooled file to ``sink`` (a binary file) and remove it; in the kernel where it
+    can (sendfile), else through a buffer."""
+    try:
+        with open(spooled.path, "rb") as src:
+            try:
+                fd = sink.fileno()
+            except (AttributeError, OSError, io.UnsupportedOperation):
+                fd = None
+            if fd is None:
+                shutil.copyfileobj(src, sink, 1 << 20)
+                return
+            sink.flush()
+            sent = 0
+            while sent < spooled.size:
+                n = os.sendfile(fd, src.fileno(), sent, spooled.size - sent)
+                if n == 0:
+                    raise OSError(f"{spooled.path}: ended after {sent} of {spooled.size} bytes")
+                sent += n
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(spooled.path)

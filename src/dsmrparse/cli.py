@@ -16,6 +16,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -579,6 +580,12 @@ def cmd_parse(args: argparse.Namespace) -> int:
     # JSON lines from unparsed frames where the compiled writer can (not with --count, which
     # counts parsed records)
     frames_jsonl = fmt == "jsonl" and limit is None and _jsonl.enabled()
+    # worker processes leave their JSON lines in files here (see _jsonl.Spooled)
+    spool = (
+        tempfile.TemporaryDirectory(prefix="dsmrparse-spool-")
+        if frames_jsonl and jobs > 1
+        else None
+    )
 
     def results() -> Iterator[Any]:
         nonlocal listed
@@ -590,7 +597,15 @@ def cmd_parse(args: argparse.Namespace) -> int:
             found = 0
             counted = _counted(source) if progress.enabled else source
             render: Any = _render
-            if frames_jsonl:
+            if spool is not None:
+                render = partial(
+                    _jsonl.render_spooled,
+                    spool.name,
+                    args.profile,
+                    args.strict,
+                    _name_of(source),
+                )
+            elif frames_jsonl:
                 render = partial(_jsonl.render_frames, args.profile, args.strict, _name_of(source))
             elif fmt == "table":
                 from ._cli_table import render_table
@@ -642,7 +657,12 @@ def cmd_parse(args: argparse.Namespace) -> int:
                 (no_telegram if done else empty_inputs).append(_name_of(source))
 
     try:
-        _write(fmt, output, results())
+        with spool or contextlib.nullcontext():
+            written = results()
+            try:
+                _write(fmt, output, written)
+            finally:
+                written.close()  # (the workers stop before their spool goes)
         if errors_target is not None:  # (first: when it fails, the output is not kept either)
             errors_target.commit()
         output.commit()
@@ -707,7 +727,10 @@ def _write(fmt: str, output: Target, results: Iterator[Any]) -> None:
     if fmt == "jsonl":
         sink = output.open_binary()
         for data in results:
-            _write_all(sink, data)
+            if isinstance(data, _jsonl.Spooled):
+                _jsonl.copy_spooled(data, sink)
+            else:
+                _write_all(sink, data)
         sink.flush()
         return
     target = output.open()
