@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -587,7 +587,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
         else None
     )
 
-    def results() -> Iterator[Any]:
+    def results() -> Generator[Any, None, None]:
         nonlocal listed
         base = 0  # on-disk bytes of the inputs already read
         for source in sources:
