@@ -210,11 +210,15 @@ PARQUET_REASON = (
 )
 
 
-def _has_complex(family: str) -> bool:
+def _complex_names(family: str) -> list[str]:
+    """The COMPLEX objects (converted by a converter, kept as a JSON cell) of the family's
+    telegram, by name, once each."""
     from dsmrparse import _kinds as K
     from dsmrparse.profiles import get
 
-    return any(row.kind == K.COMPLEX for row in get(W.FAMILIES[family].profile).fields)
+    kinds = {row.name: row.kind for row in get(W.FAMILIES[family].profile).fields}
+    names = [e.name for e in dsmrparse.parse(W.telegram(family)).entries]
+    return list(dict.fromkeys(n for n in names if n and kinds.get(n) == K.COMPLEX))
 
 
 def import_ms(runs: int = 15) -> tuple[float, float]:
@@ -478,12 +482,16 @@ def markdown(
                         "go through parse() and Columns.append, in Python"
                     )
                 elif fast != "yes" and taken is not None:
+                    names = _complex_names(f)
                     reason = (
-                        "the columnar fast path takes every telegram; each new power-failure log, "
-                        "peak history or billing row is still built as Python objects (Decimals, "
-                        "datetimes, records) for the C writer to make its JSON text cell"
-                        if _has_complex(f)
-                        else "the columnar fast path takes every telegram (C per line)"
+                        f"the columnar fast path takes every telegram; each one's new "
+                        f"{' and '.join(names)} (a COMPLEX object, redrawn in every fresh "
+                        "telegram) is still converted to Python objects for the C writer to make "
+                        "its JSON cell"
+                        if names
+                        else "the columnar fast path takes every telegram (C per line); on short "
+                        "telegrams the work per telegram around it (scan, records, batches) "
+                        "weighs most"
                     )
                 lines.append(
                     f"| columns at 100 MB/s a core | {f} | {dec:.0f} MB/s decimals, "
