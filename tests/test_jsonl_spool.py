@@ -5,6 +5,7 @@ byte, and no spool file outlives the command."""
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import threading
@@ -120,3 +121,11 @@ def test_a_spool_that_is_shorter_than_announced_is_an_error_not_a_short_output(
     piece = _spooled(tmp_path, DATA)
     with open(tmp_path / "out.jsonl", "wb") as sink, pytest.raises(OSError, match="ended after"):
         _jsonl.copy_spooled(piece._replace(size=len(DATA) + 10), sink)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+def test_a_sink_without_room_reports_no_space_not_sendfiles_einval(tmp_path: Path) -> None:
+    with open("/dev/full", "wb") as sink, pytest.raises(OSError) as caught:
+        _jsonl.copy_spooled(_spooled(tmp_path, DATA), sink)
+    assert caught.value.errno == errno.ENOSPC
+    assert not (tmp_path / "piece.jsonl").exists()

@@ -10,6 +10,7 @@ compare the two).
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
 import shutil
@@ -94,6 +95,9 @@ def render_frames(
     return writer.take(), {"counts": counts, "damaged": damaged, "end": end}
 
 
+_NO_SENDFILE = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSOCK}
+
+
 class Spooled(NamedTuple):
     """A worker's JSON lines left in a file for the parent to copy out: shipping them back by
     pickle cost more than writing them (they are about 5x the telegrams' bytes)."""
@@ -128,7 +132,16 @@ def copy_spooled(spooled: Spooled, sink: Any) -> None:
             sink.flush()
             sent = 0
             while sent < spooled.size:
-                n = os.sendfile(fd, src.fileno(), sent, spooled.size - sent)
+                try:
+                    n = os.sendfile(fd, src.fileno(), sent, spooled.size - sent)
+                except OSError as exc:
+                    if exc.errno not in _NO_SENDFILE:
+                        raise
+                    # a sink sendfile does not serve (/dev/full says EINVAL): write it plainly,
+                    # so that its own error (no space, ...) is the one reported
+                    src.seek(sent)
+                    shutil.copyfileobj(src, sink, 1 << 20)
+                    return
                 if n == 0:
                     raise OSError(f"{spooled.path}: ended after {sent} of {spooled.size} bytes")
                 sent += n
