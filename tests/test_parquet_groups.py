@@ -177,7 +177,7 @@ def test_more_digits_in_a_later_batch_widen_the_file(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.parquet"]  # no sibling left
 
 
-def test_a_batch_with_fewer_digits_is_written_at_the_files_scale(tmp_path: Path) -> None:
+def test_a_batch_with_fewer_digits_is_written_at_the_files_scale(twin: str, tmp_path: Path) -> None:
     batches = [_voltage_batch("0230.05"), _voltage_batch("0230.0")]
     table = _arrow.table_of(batches[1], {"voltage_l1": 2})
     assert str(table.schema.field("voltage_l1").type) == "decimal128(38, 2)"
