@@ -301,11 +301,24 @@ async def _main(settings: Any, settings_path: Path, data: Path, args: argparse.N
                 print(f"dsmrparse serve: reading stopped: {error}", file=sys.stderr)
             # the server keeps serving the history even when the source is gone for good
             await stop.wait()
-    reader.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await reader
+    await stop_task(reader)
     for client in list(mqtt_holder.values()):
         client.stop()
     await runner.cleanup()
     store.close()
     return code
+
+
+async def stop_task(task: asyncio.Task[Any], attempts: int = 20) -> None:
+    """Cancel ``task`` and wait until it has ended. Python 3.11's ``asyncio.wait_for`` loses a
+    cancellation that arrives as the read it waits for completes (fixed in 3.12), and then the
+    source reads on and a SIGTERM never stops the server: so the cancel is repeated, every half
+    second, ``attempts`` times at most."""
+    for _ in range(attempts):
+        if task.done():
+            break
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.5)
+    if task.done():
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            task.result()  # (its error was reported when it ended)
