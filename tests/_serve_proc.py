@@ -7,6 +7,7 @@ import json
 import os
 import queue
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -23,6 +24,7 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(SRC) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONFAULTHANDLER"] = "1"  # (a server that hangs on stop shows where, see stop())
     return env
 
 
@@ -94,9 +96,16 @@ class Server:
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                raise AssertionError("the server did not stop on SIGTERM") from None
+                self.proc.send_signal(signal.SIGABRT)  # (faulthandler: every thread's stack)
+                try:
+                    self.proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+                time.sleep(0.2)  # the last lines of stderr
+                raise AssertionError(
+                    "the server did not stop on SIGTERM; its log and stacks:\n" + "".join(self.log)
+                ) from None
             assert self.proc.returncode == 0, (self.proc.returncode, "".join(self.log))
         time.sleep(0.05)  # the last lines of stderr
         assert "Traceback" not in "".join(self.log), "".join(self.log)
